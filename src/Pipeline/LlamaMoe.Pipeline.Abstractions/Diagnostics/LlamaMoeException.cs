@@ -1,0 +1,68 @@
+namespace LlamaMoe;
+
+/// <summary>
+/// An error with a stable code (<c>LMOE####</c>), the place it refers to (file, line, column or key) and advice.
+/// Every layer (model formats, engine, plugins, CLI) raises this type so the CLI and the MSBuild targets can
+/// report it uniformly. Code ranges: 0xxx YAML and options, 1xxx checkpoint and format, 2xxx model and
+/// construction, 3xxx training and evaluation, 4xxx build integration.
+/// </summary>
+public class LlamaMoeException : Exception
+{
+    /// <summary>Creates a coded error.</summary>
+    /// <param name="code">The stable code, such as <c>LMOE1003</c>.</param>
+    /// <param name="message">What went wrong, in one sentence.</param>
+    /// <param name="filePath">The file the error refers to, when there is one.</param>
+    /// <param name="key">The key, tensor name or option the error refers to, when there is one.</param>
+    /// <param name="advice">What the user should do about it.</param>
+    /// <param name="line">1-based line in <paramref name="filePath"/>, or 0.</param>
+    /// <param name="column">1-based column in <paramref name="filePath"/>, or 0.</param>
+    /// <param name="inner">The underlying exception, if any.</param>
+    public LlamaMoeException(
+        string code,
+        string message,
+        string? filePath = null,
+        string? key = null,
+        string? advice = null,
+        int line = 0,
+        int column = 0,
+        Exception? inner = null)
+        : base(message, inner)
+    {
+        Code = code;
+        FilePath = filePath;
+        Key = key;
+        Advice = advice;
+        Line = line;
+        Column = column;
+    }
+
+    /// <summary>The stable error code, such as <c>LMOE1003</c>.</summary>
+    public string Code { get; }
+
+    /// <summary>The file the error refers to, if any.</summary>
+    public string? FilePath { get; }
+
+    /// <summary>The key, tensor or option name the error refers to, if any.</summary>
+    public string? Key { get; }
+
+    /// <summary>What the user should do.</summary>
+    public string? Advice { get; }
+
+    /// <summary>1-based line, or 0 when unknown.</summary>
+    public int Line { get; }
+
+    /// <summary>1-based column, or 0 when unknown.</summary>
+    public int Column { get; }
+
+    /// <summary>
+    /// The canonical one-line form, understood by MSBuild and IDEs:
+    /// <c>file(line,col): error LMOE####: message [key] advice</c>.
+    /// </summary>
+    public string ToCanonicalString()
+    {
+        var location = FilePath is null ? "llama-moe" : Line > 0 ? $"{FilePath}({Line},{Math.Max(Column, 1)})" : FilePath;
+        var keyPart = Key is null ? string.Empty : $" [{Key}]";
+        var advicePart = Advice is null ? string.Empty : " " + Advice;
+        return $"{location}: error {Code}: {Message}{keyPart}{advicePart}";
+    }
+}
