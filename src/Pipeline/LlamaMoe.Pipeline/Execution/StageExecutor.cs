@@ -7,12 +7,18 @@ namespace LlamaMoe.Pipeline.Execution;
 public static class StageExecutor
 {
     /// <summary>Runs the step and seals its output folder. On failure or cancellation the folder is deleted and the error rethrown.</summary>
+    /// <param name="stage">The stage.</param>
+    /// <param name="settings">What the context is built from.</param>
+    /// <param name="observer">Receives progress and logs.</param>
+    /// <param name="cancellationToken">Cancels the step.</param>
+    /// <param name="checkCancellationAfterRun">Treat a cancellation noticed only after the step returned as cancelled (the runner's default; the conformance kit turns it off to see whether the step itself honours the token).</param>
     /// <returns>The sealed manifest (the folder stays at the settings' output directory).</returns>
     public static async Task<ArtifactManifest> ExecuteAsync(
         ResolvedStage stage,
         StepContextSettings settings,
         IPipelineRunObserver observer,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool checkCancellationAfterRun = true)
     {
         var context = new StepContext(observer)
         {
@@ -31,7 +37,10 @@ public static class StageExecutor
         {
             using var export = stage.Plugin.Create();
             await export.Value.RunAsync(context, cancellationToken).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            if (checkCancellationAfterRun)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
         catch (Exception ex)
         {
