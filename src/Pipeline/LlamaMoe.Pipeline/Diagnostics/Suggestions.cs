@@ -3,7 +3,7 @@ namespace LlamaMoe.Pipeline.Diagnostics;
 /// <summary>"Did you mean ...?" suggestions by edit distance.</summary>
 public static class Suggestions
 {
-    /// <summary>The closest candidate within a distance of about a third of the word, or null.</summary>
+    /// <summary>The closest candidate within a distance of max(2, a third of the word) that is shorter than the longer word, or null.</summary>
     public static string? Closest(string word, IEnumerable<string> candidates)
     {
         string? best = null;
@@ -18,7 +18,7 @@ public static class Suggestions
             }
         }
 
-        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) ? best : null;
+        return best is not null && bestDistance <= Math.Max(2, word.Length / 3) && bestDistance < Math.Max(word.Length, best.Length) ? best : null;
     }
 
     /// <summary>"did you mean 'x'?" or null.</summary>
