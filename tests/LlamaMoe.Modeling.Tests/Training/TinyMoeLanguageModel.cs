@@ -53,11 +53,10 @@ public sealed class TinyMoeBlock : FeedForwardBlock
             output = output.index_add(0, tokens, experts[e].forward(x.index_select(0, tokens)) * slotWeights, 1.0); // (N, D)
         }
 
-        if (RecordRouting)
-        {
-            LastRouterLogits = logits.MoveToOuterDisposeScope();
-            LastSelectedExperts = selected.MoveToOuterDisposeScope();
-        }
+        LastRouterLogits?.Dispose();
+        LastSelectedExperts?.Dispose();
+        LastRouterLogits = RecordRouting ? logits.DetachFromDisposeScope() : null;
+        LastSelectedExperts = RecordRouting ? selected.DetachFromDisposeScope() : null;
 
         return output.reshape(shape).MoveToOuterDisposeScope();
     }
@@ -89,8 +88,7 @@ public sealed class TinyMoeLanguageModel : nn.Module<Tensor, Tensor>, ICausalLan
 {
     private readonly Embedding embed_tokens;
     private readonly Embedding embed_positions;
-    private readonly Linear qkv;
-    private readonly Linear o_proj;
+    private readonly TinyAttention self_attn;
     private readonly Parameter post_attention_norm;
     private readonly TinyMoeBlock block_sparse_moe;
     private readonly Linear lm_head;
@@ -101,8 +99,7 @@ public sealed class TinyMoeLanguageModel : nn.Module<Tensor, Tensor>, ICausalLan
         manual_seed(seed);
         embed_tokens = nn.Embedding(vocabulary, dim);
         embed_positions = nn.Embedding(maxPositions, dim);
-        qkv = nn.Linear(dim, 3 * dim, hasBias: false);
-        o_proj = nn.Linear(dim, dim, hasBias: true);
+        self_attn = new TinyAttention(dim);
         post_attention_norm = new Parameter(ones(dim));
         block_sparse_moe = new TinyMoeBlock(dim, hidden, experts, topK, routerSkew);
         lm_head = nn.Linear(dim, vocabulary, hasBias: false);
@@ -123,15 +120,35 @@ public sealed class TinyMoeLanguageModel : nn.Module<Tensor, Tensor>, ICausalLan
         var t = inputIds.shape[1];
         var positions = positionIds ?? arange(t, device: inputIds.device).unsqueeze(0).expand(inputIds.shape[0], t); // (B, T)
         var h = embed_tokens.forward(inputIds) + embed_positions.forward(positions); // (B, T, D)
-        var qkvOut = qkv.forward(h).chunk(3, -1); // 3 × (B, T, D)
-        var attended = attentionMask is null
-            ? nn.functional.scaled_dot_product_attention(qkvOut[0].unsqueeze(1), qkvOut[1].unsqueeze(1), qkvOut[2].unsqueeze(1), is_casual: true) // (B, 1, T, D)
-            : nn.functional.scaled_dot_product_attention(qkvOut[0].unsqueeze(1), qkvOut[1].unsqueeze(1), qkvOut[2].unsqueeze(1), attentionMask); // (B, 1, T, D)
-        h = h + o_proj.forward(attended.squeeze(1)); // (B, T, D)
+        h = h + self_attn.Forward(h, attentionMask); // (B, T, D)
         var normed = h * rsqrt(h.pow(2).mean([-1], keepdim: true) + 1e-5) * post_attention_norm; // (B, T, D)
         h = h + block_sparse_moe.forward(normed); // (B, T, D)
         return lm_head.forward(h).MoveToOuterDisposeScope(); // (B, T, V)
     }
 
     public override Tensor forward(Tensor inputIds) => Forward(inputIds, null, null);
+}
+
+/// <summary>Test-only single-head self-attention with an optional bool mask (B, 1, T, T).</summary>
+public sealed class TinyAttention : nn.Module
+{
+    private readonly Linear qkv;
+    private readonly Linear o_proj;
+
+    public TinyAttention(int dim) : base("self_attn")
+    {
+        qkv = nn.Linear(dim, 3 * dim, hasBias: false);
+        o_proj = nn.Linear(dim, dim, hasBias: true);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor h, Tensor? attentionMask)
+    {
+        var qkvOut = qkv.forward(h).chunk(3, -1); // 3 × (B, T, D)
+        var (q, k, v) = (qkvOut[0].unsqueeze(1), qkvOut[1].unsqueeze(1), qkvOut[2].unsqueeze(1)); // (B, 1, T, D) each
+        var attended = attentionMask is null
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true) // (B, 1, T, D)
+            : nn.functional.scaled_dot_product_attention(q, k, v, attentionMask); // (B, 1, T, D)
+        return o_proj.forward(attended.squeeze(1)); // (B, T, D)
+    }
 }

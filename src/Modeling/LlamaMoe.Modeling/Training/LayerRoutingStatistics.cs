@@ -42,7 +42,7 @@ public sealed record LayerRoutingStatistics(int Layer, double[] LoadFractions, d
             ? ones(logits.shape[0], 1, dtype: ScalarType.Float32, device: logits.device) // (N, 1)
             : tokenMask.to_type(ScalarType.Float32).unsqueeze(1); // (N, 1)
         var tokens = valid.sum().item<float>();
-        var counts = (RouterLosses.SelectionCounts(selected, experts) * valid).sum(0); // (E)
+        var counts = (RouterLosses.SelectionCounts(selected, experts) * valid).sum(dim: 0L); // (E)
         var fractions = (counts / counts.sum().clamp_min(1.0)).to(CPU).data<float>().Select(f => (double)f).ToArray();
         var logProbabilities = logits.to_type(ScalarType.Float32).log_softmax(-1); // (N, E)
         var entropy = -(logProbabilities.exp() * logProbabilities).sum(-1, keepdim: true); // (N, 1)

@@ -21,9 +21,9 @@ public static class RouterLosses
         var experts = logits.shape[1];
         var (valid, count) = Weights(logits, tokenMask); // (N, 1), scalar
         var probabilities = logits.to_type(ScalarType.Float32).softmax(-1); // (N, E)
-        var meanProbability = (probabilities * valid).sum(0) / count; // (E)
+        var meanProbability = (probabilities * valid).sum(dim: 0L) / count; // (E)
         var slots = SelectionCounts(selected, experts) * valid; // (N, E)
-        var fraction = slots.sum(0) / (count * selected.shape[1]); // (E)
+        var fraction = slots.sum(dim: 0L) / (count * selected.shape[1]); // (E)
         return (experts * (fraction * meanProbability).sum()).MoveToOuterDisposeScope();
     }
 
@@ -40,8 +40,8 @@ public static class RouterLosses
         var logits32 = logits.to_type(ScalarType.Float32); // (N, E)
         var topScores = logits32.gather(1, selected).softmax(-1); // (N, K)
         var scores = zeros_like(logits32).scatter(1, selected, topScores); // (N, E)
-        var importance = (scores * valid).sum(0); // (E)
-        var load = (SelectionCounts(selected, experts) * valid).sum(0); // (E)
+        var importance = (scores * valid).sum(dim: 0L); // (E)
+        var load = (SelectionCounts(selected, experts) * valid).sum(dim: 0L); // (E)
         return (CvSquared(importance) + CvSquared(load)).MoveToOuterDisposeScope();
     }
 
@@ -75,7 +75,7 @@ public static class RouterLosses
     public static Tensor SelectionCounts(Tensor selected, long experts)
     {
         using var scope = NewDisposeScope();
-        return nn.functional.one_hot(selected, experts).sum(1).to_type(ScalarType.Float32).MoveToOuterDisposeScope(); // (N, E)
+        return nn.functional.one_hot(selected, experts).sum(dim: 1L).to_type(ScalarType.Float32).MoveToOuterDisposeScope(); // (N, E)
     }
 
     private static Tensor CvSquared(Tensor values)
