@@ -68,7 +68,10 @@ public static class BalancedKMeans
         {
             iterations = iteration;
             var distances = SquaredDistances(data, points, dimension, centroids, clusters);
-            labels = CapacitatedAssignment.Assign(distances, points, options.MinSizes, options.MaxSizes);
+            var (minSizes, maxSizes) = options.InterchangeableBounds
+                ? RankBounds(distances, points, clusters, options)
+                : (options.MinSizes, options.MaxSizes);
+            labels = CapacitatedAssignment.Assign(distances, points, minSizes, maxSizes);
             var updated = Means(data, points, dimension, labels, clusters, centroids);
             double shift = 0;
             for (var i = 0; i < updated.Length; i++)
@@ -95,6 +98,36 @@ public static class BalancedKMeans
         }
 
         return new BalancedKMeansResult(centroids, labels, inertia, iterations);
+    }
+
+    private static (IReadOnlyList<int> Min, IReadOnlyList<int> Max) RankBounds(float[] distances, int points, int clusters, BalancedKMeansOptions options)
+    {
+        var nearest = new int[clusters];
+        for (var point = 0; point < points; point++)
+        {
+            var best = 0;
+            for (var c = 1; c < clusters; c++)
+            {
+                if (distances[(point * clusters) + c] < distances[(point * clusters) + best])
+                {
+                    best = c;
+                }
+            }
+
+            nearest[best]++;
+        }
+
+        var byDemand = Enumerable.Range(0, clusters).OrderByDescending(c => nearest[c]).ThenBy(c => c).ToArray();
+        var bounds = Enumerable.Range(0, clusters).OrderByDescending(i => options.MaxSizes[i]).ThenByDescending(i => options.MinSizes[i]).ThenBy(i => i).ToArray();
+        var min = new int[clusters];
+        var max = new int[clusters];
+        for (var rank = 0; rank < clusters; rank++)
+        {
+            min[byDemand[rank]] = options.MinSizes[bounds[rank]];
+            max[byDemand[rank]] = options.MaxSizes[bounds[rank]];
+        }
+
+        return (min, max);
     }
 
     private static float[] Means(float[] data, int points, int dimension, int[] labels, int clusters, float[] previous)

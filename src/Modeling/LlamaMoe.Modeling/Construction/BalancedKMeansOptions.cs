@@ -7,13 +7,18 @@ namespace LlamaMoe.Modeling.Construction;
 /// <param name="Tolerance">Stop when the squared centroid movement falls below this fraction of the data variance (sklearn's rule).</param>
 /// <param name="Restarts">Independent k-means++ starts; the one with the lowest inertia wins.</param>
 /// <param name="Seed">Seed of the k-means++ draws.</param>
+/// <param name="InterchangeableBounds">
+/// The bounds belong to no particular cluster: before every assignment they are handed out so that the clusters
+/// with the most nearest points get the largest bounds (the cluster ids then carry no size meaning).
+/// </param>
 public sealed record BalancedKMeansOptions(
     IReadOnlyList<int> MinSizes,
     IReadOnlyList<int> MaxSizes,
     int MaxIterations = 100,
     double Tolerance = 1e-3,
     int Restarts = 1,
-    long Seed = 0)
+    long Seed = 0,
+    bool InterchangeableBounds = false)
 {
     /// <summary>Exact cluster sizes (each cluster gets exactly <c>sizes[c]</c> points).</summary>
     public static BalancedKMeansOptions Exact(IReadOnlyList<int> sizes, long seed = 0, int maxIterations = 100, int restarts = 1) =>

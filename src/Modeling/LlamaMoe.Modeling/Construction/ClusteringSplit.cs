@@ -27,8 +27,19 @@ public static class ClusteringSplit
     {
         var resolved = ExpertSizes.Resolve(neurons, experts, sizes);
         var data = normalize ? NormalizeRows(weightRows, neurons, hiddenSize) : weightRows;
-        var result = BalancedKMeans.Fit(data, neurons, hiddenSize, BalancedKMeansOptions.Exact(resolved, seed, maxIterations));
-        return ExpertPartition.FromLabels(result.Labels, experts);
+        var options = BalancedKMeansOptions.Exact(resolved, seed, maxIterations) with { InterchangeableBounds = true };
+        var clusters = ExpertPartition.FromLabels(BalancedKMeans.Fit(data, neurons, hiddenSize, options).Labels, experts).Experts;
+        // Cluster ids carry no size meaning: hand every requested size to a cluster of exactly that size.
+        var remaining = clusters.ToList();
+        var sets = new int[experts][];
+        for (var e = 0; e < experts; e++)
+        {
+            var match = remaining.First(set => set.Length == resolved[e]);
+            remaining.Remove(match);
+            sets[e] = match;
+        }
+
+        return new ExpertPartition(neurons, sets, null, false);
     }
 
     private static float[] NormalizeRows(float[] rows, int count, int width)
