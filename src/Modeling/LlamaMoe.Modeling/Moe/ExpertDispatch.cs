@@ -17,7 +17,7 @@ public static class ExpertDispatch
     /// <param name="experts">The experts, indexed by id.</param>
     /// <param name="scale">Multiplies every expert output.</param>
     /// <returns><c>(N, H)</c>.</returns>
-    public static Tensor Run(Tensor input, Tensor weights, Tensor selected, IReadOnlyList<nn.Module<Tensor, Tensor>> experts, double scale)
+    public static Tensor Run(Tensor input, Tensor weights, Tensor selected, IReadOnlyList<ExpertMlp> experts, double scale)
     {
         if (input.shape[0] == 0)
         {
@@ -38,17 +38,18 @@ public static class ExpertDispatch
 
         var gathered = input.index_select(0, tokenOfSlot); // (N·K, H)
         var slices = gathered.split(counts, 0); // E × (c_e, H)
-        var outputs = new List<Tensor>(experts.Count);
+        var weightSlices = slotWeights.split(counts, 0); // E × (c_e)
+        var tokenSlices = tokenOfSlot.split(counts, 0); // E × (c_e)
+        var result = zeros_like(input); // (N, H)
         for (var e = 0; e < experts.Count; e++)
         {
             if (counts[e] > 0)
             {
-                outputs.Add(experts[e].forward(slices[e])); // (c_e, H)
+                var output = experts[e].Forward(slices[e], weightSlices[e]); // (c_e, H), already weighted
+                result.index_add_(0, tokenSlices[e], output, 1); // (N, H), in place: index_add backward needs no saved values
             }
         }
 
-        var expertOutput = cat(outputs, 0).mul(slotWeights.unsqueeze(-1)); // (N·K, H)
-        var result = zeros_like(input).index_add_(0, tokenOfSlot, expertOutput, 1); // (N, H)
         return result.MoveToOuterDisposeScope();
     }
 }

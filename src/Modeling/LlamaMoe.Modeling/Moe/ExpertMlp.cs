@@ -46,7 +46,16 @@ public sealed class ExpertMlp : nn.Module<Tensor, Tensor>
     public Linear W3 => w3;
 
     /// <summary>Applies the expert to <c>(N, H)</c> (or any <c>(..., H)</c>) inputs and returns <c>(..., H)</c>.</summary>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, null);
+
+    /// <summary>
+    /// Applies the expert to <c>(N, H)</c> rows and multiplies row n of the result by <c>rowWeights[n]</c>. Without a
+    /// w2 bias the weights are applied to the m-wide hidden activation (w2 is linear), which is cheaper than scaling
+    /// the H-wide output.
+    /// </summary>
+    /// <param name="input">Rows <c>(N, H)</c>.</param>
+    /// <param name="rowWeights">Per-row factors <c>(N)</c> in the activation type, or null for none.</param>
+    public Tensor Forward(Tensor input, Tensor? rowWeights)
     {
         using var scope = NewDisposeScope();
         Tensor hidden;
@@ -62,6 +71,14 @@ public sealed class ExpertMlp : nn.Module<Tensor, Tensor>
             hidden = nn.functional.silu(w1.forward(input)).mul(w3.forward(input)); // (..., m)
         }
 
-        return w2.forward(hidden).MoveToOuterDisposeScope(); // (..., H)
+        if (rowWeights is null)
+        {
+            return w2.forward(hidden).MoveToOuterDisposeScope(); // (..., H)
+        }
+
+        var weights = rowWeights.unsqueeze(-1); // (N, 1)
+        return (w2.bias is null
+            ? w2.forward(hidden.mul(weights)) // (N, H)
+            : w2.forward(hidden).mul(weights)).MoveToOuterDisposeScope(); // (N, H)
     }
 }
