@@ -76,7 +76,8 @@ public static class GgufImporter
             if (byName.TryGetValue("output.weight", out var output))
             {
                 var head = Load(stream, output);
-                tied = head.shape.SequenceEqual(tensors["model.embed_tokens.weight"].shape) && head.equal(tensors["model.embed_tokens.weight"]).item<bool>();
+                var embed = tensors["model.embed_tokens.weight"];
+                tied = head.shape.SequenceEqual(embed.shape) && head.bytes.SequenceEqual(embed.bytes); // bitwise equal
                 if (tied)
                 {
                     head.Dispose();

@@ -32,6 +32,11 @@ public sealed class LlamaAttention : AttentionBlock
         register_module("o_proj", oProj);
     }
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <inheritdoc />
     public override string StateDictName => "self_attn";
 

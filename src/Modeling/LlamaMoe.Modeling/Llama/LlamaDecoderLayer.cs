@@ -22,6 +22,11 @@ public sealed class LlamaDecoderLayer : nn.Module
         register_module("post_attention_layernorm", PostAttentionLayerNorm);
     }
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The norm before attention.</summary>
     public RmsNorm InputLayerNorm { get; }
 

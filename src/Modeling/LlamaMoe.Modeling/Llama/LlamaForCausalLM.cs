@@ -27,6 +27,11 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The architecture.</summary>
     public LlamaConfig Config { get; }
 

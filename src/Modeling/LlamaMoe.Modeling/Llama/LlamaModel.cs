@@ -29,6 +29,11 @@ public sealed class LlamaModel : nn.Module
         register_module("norm", Norm);
     }
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The architecture.</summary>
     public LlamaConfig Config { get; }
 

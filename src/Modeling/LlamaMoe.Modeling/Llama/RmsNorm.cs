@@ -20,6 +20,11 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <summary>The learned scale <c>(D)</c>.</summary>
     public Parameter weight { get; }
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {

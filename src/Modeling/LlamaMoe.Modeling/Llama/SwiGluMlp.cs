@@ -37,6 +37,11 @@ public sealed class SwiGluMlp : FeedForwardBlock
     /// <summary>down_proj <c>(D, F)</c>.</summary>
     public Linear DownProj => downProj;
 
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <inheritdoc />
     public override string StateDictName => "mlp";
 
