@@ -18,7 +18,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The learned scale <c>(D)</c>.</summary>
-    public Parameter weight { get; }
+    public Parameter weight { get; private set; }
 
     /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
     protected override void RegisterComponents()
