@@ -15,12 +15,12 @@ public sealed record GenerationOptions(
     int Seed = 0,
     IReadOnlyList<int>? StopTokenIds = null)
 {
-    /// <summary>Checks the ranges; throws LMOE3001 when a value is out of range.</summary>
+    /// <summary>Checks the ranges; throws LMOE3801 when a value is out of range.</summary>
     public GenerationOptions Validate()
     {
         if (MaxNewTokens < 0 || Temperature < 0 || double.IsNaN(Temperature) || !(TopP > 0 && TopP <= 1) || TopK < 0)
         {
-            throw new LlamaMoeException("LMOE3001", "generation options out of range: need max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, top_k >= 0",
+            throw new LlamaMoeException("LMOE3801", "generation options out of range: need max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, top_k >= 0",
                 advice: "Fix the generation options.");
         }
 

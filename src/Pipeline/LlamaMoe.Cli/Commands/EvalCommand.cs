@@ -41,7 +41,7 @@ public sealed class EvalCommand : ICliCommand
 
         if (!File.Exists(data))
         {
-            throw new LlamaMoeException("LMOE3003", "the evaluation data file does not exist", data);
+            throw new LlamaMoeException("LMOE3803", "the evaluation data file does not exist", data);
         }
 
         TorchRuntime.EnsureLoaded();
