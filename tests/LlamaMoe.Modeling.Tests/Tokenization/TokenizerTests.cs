@@ -42,6 +42,18 @@ public sealed class TokenizerTests
         Assert.That(tokenizer.EosId, Is.EqualTo(2));
     }
 
+    [TestCase("x")]
+    [TestCase("zebra ü ∑ 42")]
+    [TestCase("")]
+    public void SentencePieceRoundTripsRareCharactersThroughByteFallback(string text)
+    {
+        var tokenizer = SentencePieceTextTokenizer.Load(SharedData.Tok512Model);
+        var ids = tokenizer.Encode(text, addBos: true);
+        TestContext.Out.WriteLine(string.Join(",", ids));
+        Assert.That(ids[0], Is.EqualTo(1));
+        Assert.That(tokenizer.Decode(ids), Is.EqualTo(text));
+    }
+
     [Test]
     public void MissingTokenizerIsACodedError()
     {

@@ -19,8 +19,13 @@ public static class AttentionMasks
     /// </param>
     /// <param name="dtype">The compute dtype.</param>
     /// <param name="device">The device.</param>
-    public static Tensor Build(long queryLength, long pastLength, Tensor? userMask, ScalarType dtype, Device device)
+    public static Tensor? Build(long queryLength, long pastLength, Tensor? userMask, ScalarType dtype, Device device)
     {
+        if (userMask is null && (pastLength == 0 || queryLength == 1))
+        {
+            return null;
+        }
+
         using var scope = NewDisposeScope();
         var total = pastLength + queryLength;
         var queryPositions = torch.arange(pastLength, total, device: device).unsqueeze(1); // (T, 1)

@@ -41,7 +41,7 @@ public sealed class LlamaAttention : AttentionBlock
     public override string StateDictName => "self_attn";
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor hiddenStates, Tensor cos, Tensor sin, Tensor attentionMask, KvCache? cache, int layerIndex)
+    public override Tensor Forward(Tensor hiddenStates, Tensor cos, Tensor sin, Tensor? attentionMask, KvCache? cache, int layerIndex)
     {
         using var scope = NewDisposeScope();
         var (b, t) = (hiddenStates.shape[0], hiddenStates.shape[1]);
@@ -61,7 +61,8 @@ public sealed class LlamaAttention : AttentionBlock
             v = v.repeat_interleave(heads / kvHeads, dim: 1);                             // (B, H, S, hd)
         }
 
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, attentionMask.to_type(q.dtype)); // (B, H, T, hd)
+        // Without a mask: causal for a fresh sequence (lets libtorch use its fused kernel), or all cached keys for one new token.
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, attentionMask?.to_type(q.dtype), is_casual: attentionMask is null && t > 1); // (B, H, T, hd)
         var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);            // (B, T, H*hd)
         return oProj.forward(merged).MoveToOuterDisposeScope();                          // (B, T, D)
     }

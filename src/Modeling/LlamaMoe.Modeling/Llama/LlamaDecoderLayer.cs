@@ -40,7 +40,7 @@ public sealed class LlamaDecoderLayer : nn.Module
     public FeedForwardBlock FeedForward { get; }
 
     /// <summary>Runs the layer on <c>(B, T, D)</c> hidden states.</summary>
-    public Tensor Forward(Tensor hiddenStates, Tensor cos, Tensor sin, Tensor attentionMask, KvCache? cache, int layerIndex)
+    public Tensor Forward(Tensor hiddenStates, Tensor cos, Tensor sin, Tensor? attentionMask, KvCache? cache, int layerIndex)
     {
         using var scope = NewDisposeScope();
         var attended = Attention.Forward(InputLayerNorm.forward(hiddenStates), cos, sin, attentionMask, cache, layerIndex); // (B, T, D)

@@ -62,7 +62,7 @@ public sealed class LlamaModel : nn.Module
         positionIds ??= torch.arange(past, past + t, device: inputIds.device).unsqueeze(0).expand(b, t); // (B, T)
         var hidden = EmbedTokens.forward(inputIds);                                                       // (B, T, D)
         var (cos, sin) = rotary.Compute(positionIds, hidden.dtype);                                       // (B, T, hd)
-        var mask = AttentionMasks.Build(t, past, attentionMask, hidden.dtype, hidden.device);            // (B|1, 1, T, S)
+        var mask = AttentionMasks.Build(t, past, attentionMask, hidden.dtype, hidden.device);            // (B|1, 1, T, S) or null: causal
         for (var i = 0; i < layers.Count; i++)
         {
             hidden = layers[i].Forward(hidden, cos, sin, mask, cache, i);                                 // (B, T, D)

@@ -42,8 +42,19 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     public int? EosId => tokenizer.EndOfSentenceId;
 
     /// <inheritdoc />
-    public IReadOnlyList<int> Encode(string text, bool addBos = false) =>
-        tokenizer.EncodeToIds(text, addBeginningOfSentence: addBos, addEndOfSentence: false, considerPreTokenization: false, considerNormalization: true);
+    public IReadOnlyList<int> Encode(string text, bool addBos = false)
+    {
+        // BOS is added here: the library returns no ids at all (not even BOS) for empty text.
+        var ids = text.Length == 0 ? [] : tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: false, considerNormalization: true);
+        if (ids.Count == 0 && text.Length == 1)
+        {
+            // Microsoft.ML.Tokenizers 2.0.1 returns nothing for one-character input; normalise by hand (dummy prefix, escaped space).
+            var normalized = (tokenizer.AddDummyPrefix ? "\u2581" : string.Empty) + (text == " " ? "\u2581" : text);
+            ids = tokenizer.EncodeToIds(normalized, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: false, considerNormalization: false);
+        }
+
+        return addBos ? [tokenizer.BeginningOfSentenceId, .. ids] : ids.ToArray();
+    }
 
     /// <inheritdoc />
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) =>
