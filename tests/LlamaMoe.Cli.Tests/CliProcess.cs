@@ -1,37 +1,36 @@
 using System.Diagnostics;
-using LlamaMoe.Testing;
 
 namespace LlamaMoe.Cli.Tests;
 
-/// <summary>Starts the built llama-moe CLI as a child process.</summary>
+/// <summary>Runs the built llama-moe.dll as a child process and captures its output.</summary>
 internal static class CliProcess
 {
-    public static string CliDll => Path.Combine(RepositoryPaths.Root, "src", "Pipeline", "LlamaMoe.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "llama-moe.dll");
+    public static string DllPath => Path.Combine(AppContext.BaseDirectory, "llama-moe.dll");
 
-    public static Process Start(params string[] arguments)
+    /// <summary>Starts the CLI with redirected output (the caller reads and waits).</summary>
+    public static Process Start(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(CliDll);
-        foreach (var argument in arguments)
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(DllPath);
+        foreach (var arg in args)
         {
-            info.ArgumentList.Add(argument);
+            start.ArgumentList.Add(arg);
         }
 
-        return Process.Start(info)!;
+        return Process.Start(start)!;
     }
 
-    public static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
-        using var process = Start(arguments);
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(120_000))
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("llama-moe did not finish: " + string.Join(' ', arguments));
+            throw new TimeoutException("llama-moe " + string.Join(' ', args) + " did not finish in 5 minutes");
         }
 
-        return (process.ExitCode, output, error.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

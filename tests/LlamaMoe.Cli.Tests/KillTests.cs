@@ -47,9 +47,9 @@ public sealed class KillTests
         Assert.That(Directory.GetDirectories(Path.Combine(store, "scratch")), Has.Length.EqualTo(1), "the interrupted stage's resume folder survives");
 
         var rerun = CliProcess.Run("run", pipeline, "--plain");
-        Assert.That(rerun.ExitCode, Is.EqualTo(0), rerun.Error);
-        Assert.That(rerun.Output, Does.Contain("[first] up to date"));
-        Assert.That(rerun.Output, Does.Contain("[slow] start"));
+        Assert.That(rerun.ExitCode, Is.EqualTo(0), rerun.Stderr);
+        Assert.That(rerun.Stdout, Does.Contain("[first] up to date"));
+        Assert.That(rerun.Stdout, Does.Contain("[slow] start"));
         Assert.That(File.ReadAllText(temp.Combine("artifacts", "kill", "slow", "out.txt")), Is.EqualTo("resumed from step 1"));
         Assert.That(File.Exists(temp.Combine("artifacts", "kill", "slow", "partial.txt")), Is.False, "the killed run's partial output was never published");
         Assert.That(Directory.GetDirectories(Path.Combine(store, "tmp")), Is.Empty, "leftovers of the killed run are cleaned");

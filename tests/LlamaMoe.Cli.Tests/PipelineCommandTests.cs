@@ -39,10 +39,10 @@ public sealed class PipelineCommandTests
         File.WriteAllText(path, "name: x\nstages:\n  a: { uses: nope/one }\n  b: { uses: nope/two, needs: [zz] }\n");
         var result = CliProcess.Run("validate", path);
         Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Failure));
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Does.Contain($"{path}(3,14): error LMOE0020: unknown plugin 'nope/one' Run 'llama-moe plugins' to list them, or add the plugin's assembly under 'plugins:'."));
         Assert.That(lines.Count(l => l.Contains(": error LMOE0", StringComparison.Ordinal)), Is.EqualTo(3));
-        Assert.That(result.Error, Does.Contain($"{path}(4,32): error LMOE0030"));
+        Assert.That(result.Stderr, Does.Contain($"{path}(4,32): error LMOE0030"));
     }
 
     [Test]
@@ -52,14 +52,14 @@ public sealed class PipelineCommandTests
         var path = temp.Combine("p.yaml");
         File.WriteAllText(path, $"name: j\nplugins: [ '{typeof(PipelineCommandTests).Assembly.Location}' ]\nstages:\n  a: {{ uses: test-cli/write, with: {{ text: hi }} }}\n");
         var first = CliProcess.Run("run", path, "--json");
-        Assert.That(first.ExitCode, Is.EqualTo(0), first.Error);
-        Assert.That(first.Output, Does.Contain("\"status\": \"Ran\""));
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.Stderr);
+        Assert.That(first.Stdout, Does.Contain("\"status\": \"Ran\""));
         var second = CliProcess.Run("run", path, "--json");
-        Assert.That(second.Output, Does.Contain("\"status\": \"UpToDate\""));
+        Assert.That(second.Stdout, Does.Contain("\"status\": \"UpToDate\""));
         var gc = CliProcess.Run("gc", path);
-        Assert.That(gc.Output, Does.Contain("removed 0 unreferenced artifact(s), kept 1"));
+        Assert.That(gc.Stdout, Does.Contain("removed 0 unreferenced artifact(s), kept 1"));
         var clean = CliProcess.Run("clean", path);
-        Assert.That(clean.ExitCode, Is.EqualTo(0), clean.Error);
+        Assert.That(clean.ExitCode, Is.EqualTo(0), clean.Stderr);
         Assert.That(Directory.Exists(temp.Combine(".llamamoe")), Is.False);
     }
 }

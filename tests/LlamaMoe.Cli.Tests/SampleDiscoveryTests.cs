@@ -14,10 +14,10 @@ public sealed class SampleDiscoveryTests
     public void PluginsListsTheSampleSplitterFromThePipelinesPluginsEntry()
     {
         var result = CliProcess.Run("plugins", "--plugins", PluginFolder);
-        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
-        Assert.That(result.Output, Does.Contain("split-mlp/magnitude (v1): Split MLP neurons into experts by the L2 norm"));
-        Assert.That(result.Output, Does.Contain("from MagnitudeSplitter.dll"));
-        Assert.That(result.Output, Does.Contain("mode").And.Contain("round-robin|contiguous"));
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
+        Assert.That(result.Stdout, Does.Contain("split-mlp/magnitude (v1): Split MLP neurons into experts by the L2 norm"));
+        Assert.That(result.Stdout, Does.Contain("from MagnitudeSplitter.dll"));
+        Assert.That(result.Stdout, Does.Contain("mode").And.Contain("round-robin|contiguous"));
     }
 
     [Test]
@@ -32,12 +32,12 @@ public sealed class SampleDiscoveryTests
         }
 
         var run = CliProcess.Run("run", temp.Combine("pipeline.yaml"), "--plain", "--var", "plugin-dir=" + PluginFolder);
-        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
-        Assert.That(run.Output, Does.Contain("plugins: loaded MagnitudeSplitter").And.Contain(Path.Combine(PluginFolder, "MagnitudeSplitter.dll")));
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Stderr);
+        Assert.That(run.Stdout, Does.Contain("plugins: loaded MagnitudeSplitter").And.Contain(Path.Combine(PluginFolder, "MagnitudeSplitter.dll")));
         Assert.That(File.Exists(temp.Combine("artifacts", "magnitude-sample", "split", "partition.json")), Is.True);
 
         var plan = CliProcess.Run("plan", temp.Combine("pipeline.yaml"), "--var", "plugin-dir=" + PluginFolder);
-        Assert.That(plan.Output, Does.Contain("split: up to date"));
+        Assert.That(plan.Stdout, Does.Contain("split: up to date"));
     }
 
     [Test]
