@@ -13,6 +13,9 @@ public sealed class SimpleSplitStepTests
         return new MlpLayerWeights(0, hidden, intermediate, Next(), Next(), Next());
     }
 
+    /// <summary>A seeded random partition of <paramref name="intermediate"/> neurons into <paramref name="experts"/> experts.</summary>
+    internal static ExpertPartition Partition(int intermediate, int experts, int seed) => new RandomSplitStep().SplitLayer(Layer(intermediate), experts, seed);
+
     [Test]
     public void RandomSplitCoversEveryNeuronOnceAndDependsOnTheSeed()
     {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
+using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Plugins.Construction;
 
 namespace LlamaMoe.Plugins.Tests.Construction;
@@ -81,4 +82,34 @@ public sealed class RandomRouterInitConformanceTests : StepConformanceTests
 
     protected override void CreateInputs(ConformanceSandbox sandbox) =>
         sandbox.AddInput("dense", ArtifactKinds.DenseModel, directory => TinyDenseModel.Write(directory, layers: 2));
+}
+
+public sealed class BuildMoeConformanceTests : StepConformanceTests
+{
+    protected override string PluginName => "build-moe";
+
+    protected override Assembly PluginAssembly => typeof(BuildMoeStep).Assembly;
+
+    protected override string ValidOptions => "{ top-k: 2, contract-last: 1 }";
+
+    protected override IEnumerable<BadOptionsCase> BadOptions =>
+    [
+        new("{ top-k: 0 }", "LMOE0053"),
+        new("{ routing-weights: argmax }", "LMOE0054"),
+        new("{ scale-factor: 2, layer-scale-factors: [1, 1] }", "LMOE0055"),
+        new("{ layer-scale-factors: [1, -1] }", "LMOE0055"),
+    ];
+
+    protected override void CreateInputs(ConformanceSandbox sandbox)
+    {
+        string? dense = null;
+        sandbox.AddInput("dense", ArtifactKinds.DenseModel, directory =>
+        {
+            TinyDenseModel.Write(directory, layers: 3);
+            dense = directory;
+        });
+        sandbox.AddInput("split", ArtifactKinds.ExpertPartition, directory =>
+            new ModelPartition(24, Enumerable.Range(0, 3).Select(l => SimpleSplitStepTests.Partition(24, 4, l)).ToList()).Write(directory));
+        sandbox.AddInput("router", ArtifactKinds.RouterWeights, directory => RouterFixtures.Write(directory, layers: 3, experts: 4, hidden: 16));
+    }
 }
