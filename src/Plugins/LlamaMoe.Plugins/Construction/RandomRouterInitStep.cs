@@ -9,15 +9,15 @@ namespace LlamaMoe.Plugins.Construction;
 /// <c>router-init/random</c>: every layer's router <c>(E, H)</c> drawn from U(−1/√H, 1/√H) (Kaiming uniform, the
 /// nn.Linear default), seeded; needs only the dense model's shape.
 /// </summary>
-[PipelineStep("router-init/random", typeof(RouterInitOptions),
+[PipelineStep("router-init/random", typeof(RandomRouterInitOptions),
     Description = "Initialise every layer's router (E, H) with seeded Kaiming-uniform weights (nn.Linear default).",
     Version = "1",
     Consumes = [ArtifactKinds.DenseModel],
     Produces = ArtifactKinds.RouterWeights)]
-public sealed class RandomRouterInitStep : PipelineStep<RouterInitOptions>
+public sealed class RandomRouterInitStep : PipelineStep<RandomRouterInitOptions>
 {
     /// <inheritdoc />
-    protected override Task RunAsync(IStepContext context, RouterInitOptions options, CancellationToken cancellationToken)
+    protected override Task RunAsync(IStepContext context, RandomRouterInitOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         TorchRuntime.EnsureLoaded();

@@ -13,10 +13,6 @@ public class RouterInitOptions : StepOptions
     [Option("Seed of the initialisation; when absent it derives from the pipeline seed.")]
     public int? Seed { get; set; }
 
-    /// <summary>A dense model folder when no dense-model stage is needed.</summary>
-    [Option("Dense model folder when no dense-model stage is in needs (relative to the pipeline file).", Path = OptionPathKind.Input)]
-    public string? Model { get; set; }
-
     /// <summary>The stage's seed: the option, or one derived from the pipeline seed and the stage id.</summary>
     public long ResolveSeed(IStepContext context) =>
         Seed ?? ((ISeedSource)context.Services.GetService(typeof(ISeedSource))!).Derive(context.StageId + "/router");
