@@ -1,0 +1,77 @@
+using LlamaMoe.Testing;
+
+namespace LlamaMoe.Build.Tasks.Tests.Integration;
+
+/// <summary>
+/// A model-build project in a temporary folder that imports the LlamaMoe.Build targets from this checkout, with a
+/// shell script standing in for the <c>dotnet</c> host that runs the CLI. The script appends each command line it
+/// receives to <c>invocations.txt</c>, publishes a marker file under the artifacts folder and prints a canonical
+/// error for any pipeline containing the word BROKEN. It exercises the targets (selection, stamps, clean,
+/// design-time skip, error mapping) through real <c>dotnet build</c> runs without the training engine.
+/// </summary>
+internal sealed class TargetsProject : IDisposable
+{
+    private readonly TempDirectory folder = new("llamamoe-targets");
+
+    public TargetsProject()
+    {
+        Directory.CreateDirectory(folder.Combine("recipes"));
+        File.WriteAllText(folder.Combine("recipes", "alpha.yaml"), "name: alpha\n");
+        File.WriteAllText(folder.Combine("recipes", "beta.yaml"), "name: beta\n");
+        ProjectFile = folder.Combine("Model.proj");
+        File.WriteAllText(ProjectFile, """
+            <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+              <Import Project="$(LlamaMoeRepoRoot)build/LlamaMoe.Build.InRepo.props" />
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <EnableDefaultItems>false</EnableDefaultItems>
+              </PropertyGroup>
+              <ItemGroup>
+                <LlamaMoePipeline Include="recipes/*.yaml" />
+                <LlamaMoePipeline Update="recipes/beta.yaml" OptIn="true" />
+              </ItemGroup>
+              <Import Project="$(LlamaMoeRepoRoot)build/LlamaMoe.Build.InRepo.targets" />
+            </Project>
+            """);
+        HostScript = folder.Combine("fake-dotnet");
+        File.WriteAllText(HostScript, """
+            #!/bin/sh
+            # $1=exec $2=cli $3=run $4=pipeline, then --store DIR --artifacts DIR ...
+            dir="$(dirname "$0")"
+            echo "$*" >> "$dir/invocations.txt"
+            pipeline="$4"; name="$(basename "$pipeline" .yaml)"; artifacts=""
+            while [ $# -gt 0 ]; do [ "$1" = "--artifacts" ] && artifacts="$2"; shift; done
+            if grep -q BROKEN "$pipeline"; then
+              echo "$pipeline(2,3): error LMOE0042: the word BROKEN is not a stage" >&2
+              exit 1
+            fi
+            mkdir -p "$artifacts/$name/train" && echo done > "$artifacts/$name/train/model.txt"
+            echo "pipeline $name: up to date"
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(HostScript, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    public string ProjectFile { get; }
+
+    public string HostScript { get; }
+
+    public string Root => folder.Path;
+
+    public string Path(params string[] parts) => folder.Combine(parts);
+
+    /// <summary>The command lines the fake host received, in order.</summary>
+    public IReadOnlyList<string> Invocations =>
+        File.Exists(folder.Combine("invocations.txt")) ? File.ReadAllLines(folder.Combine("invocations.txt")) : [];
+
+    public BuildResult Build(params string[] arguments) =>
+        DotnetBuild.Run("build", ProjectFile, [.. arguments, "-p:LlamaMoeDotnetHostPath=" + HostScript]);
+
+    public BuildResult Clean(params string[] arguments) =>
+        DotnetBuild.Run("clean", ProjectFile, [.. arguments, "-p:LlamaMoeDotnetHostPath=" + HostScript]);
+
+    public void Dispose() => folder.Dispose();
+}

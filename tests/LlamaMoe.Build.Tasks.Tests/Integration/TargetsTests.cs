@@ -1,0 +1,120 @@
+using NUnit.Framework;
+
+namespace LlamaMoe.Build.Tasks.Tests.Integration;
+
+/// <summary>The LlamaMoe.Build targets under real <c>dotnet build</c> runs, with a scripted stand-in for the CLI host.</summary>
+[Category("Integration")]
+[Platform(Exclude = "Win")]
+public sealed class TargetsTests
+{
+    [Test]
+    public void DefaultBuildRunsEveryPipelineThatIsNotOptIn()
+    {
+        using var project = new TargetsProject();
+
+        var result = project.Build().ShouldSucceed();
+
+        Assert.That(project.Invocations, Has.Count.EqualTo(1));
+        Assert.That(project.Invocations[0], Does.Contain("run " + project.Path("recipes", "alpha.yaml")));
+        Assert.That(result.Output, Does.Contain("pipeline alpha: up to date"), "CLI output streams into the build log");
+        Assert.That(File.Exists(project.Path("artifacts", "alpha", "train", "model.txt")), Is.True);
+    }
+
+    [Test]
+    public void PipelinesPropertySelectsByNameAndAllPipelinesSelectsEveryOne()
+    {
+        using var project = new TargetsProject();
+
+        project.Build("-p:LlamaMoePipelines=beta.yaml").ShouldSucceed();
+        project.Build("-p:LlamaMoeAllPipelines=true").ShouldSucceed();
+
+        Assert.That(project.Invocations.Select(line => line.Contains("beta.yaml", StringComparison.Ordinal) ? "beta" : "alpha"),
+            Is.EqualTo(new[] { "beta", "alpha", "beta" }));
+    }
+
+    [Test]
+    public void UnknownPipelineNameFailsTheBuildListingTheKnownOnes()
+    {
+        using var project = new TargetsProject();
+
+        var result = project.Build("-p:LlamaMoePipelines=gamma");
+
+        Assert.That(result.Succeeded, Is.False);
+        Assert.That(result.Output, Does.Contain("error LMOE4009: LlamaMoePipelines names gamma").And.Contain("Known: alpha, beta"));
+        Assert.That(project.Invocations, Is.Empty);
+    }
+
+    [Test]
+    public void CommandLineCarriesStoreArtifactsDeviceAndForcedStage()
+    {
+        using var project = new TargetsProject();
+
+        project.Build("-p:LlamaMoeDevice=cpu", "-p:LlamaMoeForceStage=train").ShouldSucceed();
+
+        Assert.That(project.Invocations.Single(), Does.EndWith(
+            $"run {project.Path("recipes", "alpha.yaml")} --store {project.Root}/.llamamoe/ --artifacts {project.Root}/artifacts/ --device cpu --force train"));
+    }
+
+    [Test]
+    public void InputStampIsRewrittenOnlyWhenThePipelineChanges()
+    {
+        using var project = new TargetsProject();
+        project.Build().ShouldSucceed();
+        var stamp = Directory.GetFiles(project.Root, "alpha.inputs.stamp", SearchOption.AllDirectories).Single();
+        var firstText = File.ReadAllText(stamp);
+        var firstWrite = File.GetLastWriteTimeUtc(stamp);
+
+        project.Build().ShouldSucceed();
+        var unchangedWrite = File.GetLastWriteTimeUtc(stamp);
+        File.AppendAllText(project.Path("recipes", "alpha.yaml"), "# edited\n");
+        project.Build().ShouldSucceed();
+
+        Assert.That(unchangedWrite, Is.EqualTo(firstWrite), "an unchanged pipeline leaves the stamp untouched");
+        Assert.That(File.ReadAllText(stamp), Is.Not.EqualTo(firstText), "an edited pipeline changes the stamp");
+        Assert.That(firstText, Does.Contain("pipeline ").And.Contain("tool ").And.Contain("llama-moe.dll"));
+        Assert.That(project.Invocations, Has.Count.EqualTo(3), "the CLI, not the stamp, decides what is stale");
+    }
+
+    // An IDE's design-time build sets DesignTimeBuild=true. (BuildingProject cannot be tested from the command line:
+    // the Build target's BuildOnlySettings reassigns it to true even when it is a global property.)
+    [TestCase("-p:DesignTimeBuild=true")]
+    [TestCase("-p:LlamaMoeEnabled=false")]
+    public void DesignTimeOrDisabledBuildRunsNoPipeline(string property)
+    {
+        using var project = new TargetsProject();
+
+        project.Build(property).ShouldSucceed();
+
+        Assert.That(project.Invocations, Is.Empty);
+    }
+
+    [Test]
+    public void CliDiagnosticFailsTheBuildAtThePipelineFileLineAndColumn()
+    {
+        using var project = new TargetsProject();
+        File.WriteAllText(project.Path("recipes", "alpha.yaml"), "name: alpha\nBROKEN\n");
+
+        var result = project.Build();
+
+        Assert.That(result.Succeeded, Is.False);
+        Assert.That(result.Output, Does.Contain($"{project.Path("recipes", "alpha.yaml")}(2,3): error LMOE0042: the word BROKEN is not a stage"));
+        Assert.That(result.Output, Does.Not.Contain("LMOE4002"), "the CLI's own diagnostic is the only error");
+    }
+
+    [Test]
+    public void CleanRemovesPublishedArtifactsAndKeepsTheStoreUnlessAsked()
+    {
+        using var project = new TargetsProject();
+        project.Build().ShouldSucceed();
+        Directory.CreateDirectory(project.Path(".llamamoe", "objects"));
+
+        project.Clean().ShouldSucceed();
+        var storeKept = Directory.Exists(project.Path(".llamamoe", "objects"));
+        var artifactsAfterClean = Directory.Exists(project.Path("artifacts"));
+        project.Clean("-p:LlamaMoeCleanStore=true").ShouldSucceed();
+
+        Assert.That(artifactsAfterClean, Is.False);
+        Assert.That(storeKept, Is.True);
+        Assert.That(Directory.Exists(project.Path(".llamamoe")), Is.False);
+    }
+}
