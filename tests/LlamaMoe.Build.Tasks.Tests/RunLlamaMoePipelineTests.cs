@@ -14,14 +14,15 @@ public sealed class RunLlamaMoePipelineTests
             PipelineFile = "/repo/recipes/tiny.yaml",
             StoreDir = "/repo/.llamamoe",
             ArtifactsDir = "/repo/my artifacts",
-            Device = "cuda:1",
-            ForceStage = "train",
-            AdditionalArguments = "--seed 7",
+            Device = "cuda",
+            ForceStage = "split; train",
+            Variables = "steps=3;name=a b",
+            AdditionalArguments = "--until eval",
         };
 
         Assert.That(task.BuildCommandLine(), Is.EqualTo(
             "exec \"/opt/llama moe/llama-moe.dll\" run /repo/recipes/tiny.yaml --store /repo/.llamamoe "
-            + "--artifacts \"/repo/my artifacts\" --device cuda:1 --force train --seed 7"));
+            + "--artifacts \"/repo/my artifacts\" --device cuda --force split --force train --var steps=3 --var \"name=a b\" --until eval"));
     }
 
     [Test]
@@ -121,6 +122,44 @@ public sealed class RunLlamaMoePipelineTests
     }
 
     [Test]
+    public void VariableWithoutEqualsSignIsRejectedBeforeStarting()
+    {
+        using var host = new FakeCliHost(0, ["ok"]);
+        var engine = new FakeBuildEngine();
+        var task = host.CreateTask(engine);
+        task.Variables = "steps=3;oops";
+
+        Assert.That(task.Execute(), Is.False);
+        Assert.That(host.WasStarted, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("LMOE4010"));
+        Assert.That(engine.Errors.Single().Message, Does.Contain("'oops'"));
+    }
+
+    [Test]
+    public void SummaryLineSetsTheOutputsAndAnUpToDateRunSaysSo()
+    {
+        using var host = new FakeCliHost(0, ["[split] up to date: sha256:ab", "tiny-moe: 0 stage(s) ran, 4 up to date; artifacts in /r/artifacts/tiny-moe"]);
+        var engine = new FakeBuildEngine();
+        var task = host.CreateTask(engine);
+
+        Assert.That(task.Execute(), Is.True);
+        Assert.That((task.PipelineName, task.StagesRun, task.UpToDate, task.PublishedDirectory), Is.EqualTo(("tiny-moe", 0, true, "/r/artifacts/tiny-moe")));
+        Assert.That(engine.HighMessages, Does.Contain("llama-moe: pipeline tiny-moe is up to date; no stage ran."));
+    }
+
+    [Test]
+    public void RunThatExecutedStagesIsNotUpToDate()
+    {
+        using var host = new FakeCliHost(0, ["tiny-moe: 2 stage(s) ran, 2 up to date; artifacts in /r/artifacts/tiny-moe"]);
+        var engine = new FakeBuildEngine();
+        var task = host.CreateTask(engine);
+
+        Assert.That(task.Execute(), Is.True);
+        Assert.That((task.StagesRun, task.UpToDate), Is.EqualTo((2, false)));
+        Assert.That(engine.HighMessages, Has.None.Contains("is up to date"));
+    }
+
+    [Test]
     public void DesignTimeBuildStartsNothingAndSucceeds()
     {
         using var host = new FakeCliHost(1, ["/r/recipe.yaml(1,1): error LMOE0001: must not be seen"]);
@@ -162,12 +201,11 @@ public sealed class RunLlamaMoePipelineTests
     }
 
     [TestCase("auto", true)]
-    [TestCase("CPU", true)]
+    [TestCase("cpu", true)]
     [TestCase("cuda", true)]
-    [TestCase("cuda:0", true)]
+    [TestCase("CPU", false)]
     [TestCase("gpu", false)]
-    [TestCase("cuda:x", false)]
-    [TestCase("cuda:", false)]
+    [TestCase("cuda:0", false)]
     public void DeviceMustBeAutoCpuOrCuda(string device, bool accepted)
     {
         using var host = new FakeCliHost(0, ["ok"]);

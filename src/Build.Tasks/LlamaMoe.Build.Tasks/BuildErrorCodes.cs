@@ -24,8 +24,14 @@ public static class BuildErrorCodes
     /// <summary>A <c>LlamaMoePipeline</c> item names a file that does not exist.</summary>
     public const string PipelineNotFound = "LMOE4006";
 
-    /// <summary><c>LlamaMoeDevice</c> is not one of auto, cpu, cuda, cuda:N.</summary>
+    /// <summary><c>LlamaMoeDevice</c> is not one of auto, cpu, cuda.</summary>
     public const string InvalidDevice = "LMOE4007";
+
+    /// <summary><c>LlamaMoePipelines</c> names a pipeline the project does not have (raised by the targets).</summary>
+    public const string UnknownPipelineName = "LMOE4009";
+
+    /// <summary>A <c>LlamaMoeVars</c> entry is not <c>NAME=VALUE</c>.</summary>
+    public const string InvalidVariable = "LMOE4010";
 
     /// <summary>The run was cancelled (CLI exit code 130), for example by Ctrl-C.</summary>
     public const string Cancelled = "LMOE4008";

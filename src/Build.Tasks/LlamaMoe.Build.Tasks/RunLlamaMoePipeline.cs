@@ -14,8 +14,10 @@ namespace LlamaMoe.Build.Tasks;
 public sealed class RunLlamaMoePipeline : ToolTask
 {
     private static readonly string[] KnownDevices = ["auto", "cpu", "cuda"];
+    private static readonly char[] ListSeparators = [';', ','];
 
     private int diagnosticsReported;
+    private RunSummary? summary;
 
     /// <summary>The pipeline YAML file to run.</summary>
     [Required]
@@ -28,14 +30,20 @@ public sealed class RunLlamaMoePipeline : ToolTask
     /// <summary>The content store folder (<c>--store</c>); the CLI's default when empty.</summary>
     public string? StoreDir { get; set; }
 
-    /// <summary>The folder readable outputs are published under (<c>--artifacts</c>); the CLI's default when empty.</summary>
+    /// <summary>
+    /// The folder readable outputs are published under (<c>--artifacts</c>). Empty (the default) leaves it to the CLI,
+    /// which publishes to <c>artifacts/NAME/</c> beside the pipeline file.
+    /// </summary>
     public string? ArtifactsDir { get; set; }
 
-    /// <summary>auto, cpu, cuda or cuda:N (<c>--device</c>); the pipeline's own choice when empty.</summary>
+    /// <summary>auto, cpu or cuda (<c>--device</c>); the pipeline's own choice when empty.</summary>
     public string? Device { get; set; }
 
-    /// <summary>A stage to run again even when its key is unchanged (<c>--force</c>); empty for none.</summary>
+    /// <summary>Stages to run again even when their keys are unchanged, separated by ; or , (one <c>--force</c> each).</summary>
     public string? ForceStage { get; set; }
+
+    /// <summary>Pipeline variable overrides <c>NAME=VALUE</c>, separated by ; (one <c>--var</c> each).</summary>
+    public string? Variables { get; set; }
 
     /// <summary>Further arguments appended verbatim to the <c>run</c> command line.</summary>
     public string? AdditionalArguments { get; set; }
@@ -49,6 +57,22 @@ public sealed class RunLlamaMoePipeline : ToolTask
     /// <summary>The number of error and warning diagnostics the CLI printed during the last run.</summary>
     [Output]
     public int DiagnosticCount => diagnosticsReported;
+
+    /// <summary>The pipeline's name, from the CLI's summary line; empty when the run did not finish.</summary>
+    [Output]
+    public string PipelineName => summary?.PipelineName ?? string.Empty;
+
+    /// <summary>The number of stages that executed; -1 when the run did not finish.</summary>
+    [Output]
+    public int StagesRun => summary?.StagesRun ?? -1;
+
+    /// <summary>True when the run finished and executed no stage.</summary>
+    [Output]
+    public bool UpToDate => summary?.UpToDate ?? false;
+
+    /// <summary>The folder the CLI published the readable outputs to; empty when the run did not finish.</summary>
+    [Output]
+    public string PublishedDirectory => summary?.ArtifactsDirectory ?? string.Empty;
 
     /// <inheritdoc />
     protected override string ToolName => OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
@@ -82,7 +106,15 @@ public sealed class RunLlamaMoePipeline : ToolTask
         AppendOption(builder, "--store", StoreDir, isPath: true);
         AppendOption(builder, "--artifacts", ArtifactsDir, isPath: true);
         AppendOption(builder, "--device", Device, isPath: false);
-        AppendOption(builder, "--force", ForceStage, isPath: false);
+        foreach (var stage in SplitList(ForceStage, ListSeparators))
+        {
+            AppendOption(builder, "--force", stage, isPath: false);
+        }
+
+        foreach (var assignment in SplitList(Variables, [';']))
+        {
+            AppendOption(builder, "--var", assignment, isPath: false);
+        }
         if (!string.IsNullOrWhiteSpace(AdditionalArguments))
         {
             builder.AppendTextUnquoted(" " + AdditionalArguments.Trim());
@@ -112,10 +144,16 @@ public sealed class RunLlamaMoePipeline : ToolTask
                 $"The pipeline file '{PipelineFile}' does not exist. Fix the LlamaMoePipeline item's Include.");
         }
 
-        if (!IsKnownDevice(Device))
+        if (!string.IsNullOrWhiteSpace(Device) && !KnownDevices.Contains(Device.Trim(), StringComparer.Ordinal))
         {
             LogCodedError(BuildErrorCodes.InvalidDevice, PipelineFile,
-                $"LlamaMoeDevice is '{Device}', but it must be auto, cpu, cuda or cuda:N.");
+                $"LlamaMoeDevice is '{Device}', but it must be auto, cpu or cuda (or empty for the pipeline's own device).");
+        }
+
+        foreach (var assignment in SplitList(Variables, [';']).Where(a => a.IndexOf('=', StringComparison.Ordinal) <= 0))
+        {
+            LogCodedError(BuildErrorCodes.InvalidVariable, PipelineFile,
+                $"LlamaMoeVars entry '{assignment}' is not NAME=VALUE.");
         }
 
         return !Log.HasLoggedErrors;
@@ -128,6 +166,16 @@ public sealed class RunLlamaMoePipeline : ToolTask
         if (diagnostic is null)
         {
             Log.LogMessage(messageImportance, singleLine);
+            var parsed = RunSummary.TryParse(singleLine);
+            if (parsed is not null)
+            {
+                summary = parsed;
+                if (parsed.UpToDate)
+                {
+                    Log.LogMessage(MessageImportance.High, $"llama-moe: pipeline {parsed.PipelineName} is up to date; no stage ran.");
+                }
+            }
+
             return;
         }
 
@@ -168,16 +216,8 @@ public sealed class RunLlamaMoePipeline : ToolTask
         return false;
     }
 
-    private static bool IsKnownDevice(string? device)
-    {
-        if (string.IsNullOrWhiteSpace(device) || KnownDevices.Contains(device, StringComparer.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        return device.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase)
-            && int.TryParse(device.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out _);
-    }
+    private static IEnumerable<string> SplitList(string? list, char[] separators) =>
+        (list ?? string.Empty).Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static void AppendOption(CommandLineBuilder builder, string name, string? value, bool isPath)
     {

@@ -5,8 +5,9 @@ namespace LlamaMoe.Build.Tasks.Tests.Integration;
 /// <summary>
 /// A model-build project in a temporary folder that imports the LlamaMoe.Build targets from this checkout, with a
 /// shell script standing in for the <c>dotnet</c> host that runs the CLI. The script appends each command line it
-/// receives to <c>invocations.txt</c>, publishes a marker file under the artifacts folder and prints a canonical
-/// error for any pipeline containing the word BROKEN. It exercises the targets (selection, stamps, clean,
+/// receives to <c>invocations.txt</c>, publishes a marker file under <c>artifacts/NAME/</c> beside the pipeline (as the
+/// CLI does), prints the CLI's summary line, prints a canonical error for any pipeline containing the word BROKEN,
+/// and deletes the <c>.llamamoe</c> store beside the pipeline on <c>clean</c>. It exercises the targets (selection, stamps, clean,
 /// design-time skip, error mapping) through real <c>dotnet build</c> runs without the training engine.
 /// </summary>
 internal sealed class TargetsProject : IDisposable
@@ -36,17 +37,22 @@ internal sealed class TargetsProject : IDisposable
         HostScript = folder.Combine("fake-dotnet");
         File.WriteAllText(HostScript, """
             #!/bin/sh
-            # $1=exec $2=cli $3=run $4=pipeline, then --store DIR --artifacts DIR ...
+            # $1=exec $2=cli $3=run|clean $4=pipeline, then options such as --store DIR --artifacts DIR
             dir="$(dirname "$0")"
             echo "$*" >> "$dir/invocations.txt"
-            pipeline="$4"; name="$(basename "$pipeline" .yaml)"; artifacts=""
+            command="$3"; pipeline="$4"; name="$(basename "$pipeline" .yaml)"
+            artifacts="$(dirname "$pipeline")/artifacts"
             while [ $# -gt 0 ]; do [ "$1" = "--artifacts" ] && artifacts="$2"; shift; done
+            if [ "$command" = "clean" ]; then
+              rm -rf "$(dirname "$pipeline")/.llamamoe"; echo "removed the store"; exit 0
+            fi
             if grep -q BROKEN "$pipeline"; then
               echo "$pipeline(2,3): error LMOE0042: the word BROKEN is not a stage" >&2
               exit 1
             fi
             mkdir -p "$artifacts/$name/train" && echo done > "$artifacts/$name/train/model.txt"
-            echo "pipeline $name: up to date"
+            echo "[train] up to date: sha256:0123"
+            echo "$name: 0 stage(s) ran, 1 up to date; artifacts in $artifacts/$name"
 
             """.Replace("\r\n", "\n", StringComparison.Ordinal));
         if (!OperatingSystem.IsWindows())

@@ -16,8 +16,9 @@ public sealed class TargetsTests
 
         Assert.That(project.Invocations, Has.Count.EqualTo(1));
         Assert.That(project.Invocations[0], Does.Contain("run " + project.Path("recipes", "alpha.yaml")));
-        Assert.That(result.Output, Does.Contain("pipeline alpha: up to date"), "CLI output streams into the build log");
-        Assert.That(File.Exists(project.Path("artifacts", "alpha", "train", "model.txt")), Is.True);
+        Assert.That(result.Output, Does.Contain("[train] up to date: sha256:0123"), "CLI output streams into the build log");
+        Assert.That(result.Output, Does.Contain("llama-moe: pipeline alpha is up to date; no stage ran."));
+        Assert.That(File.Exists(project.Path("recipes", "artifacts", "alpha", "train", "model.txt")), Is.True);
     }
 
     [Test]
@@ -45,14 +46,27 @@ public sealed class TargetsTests
     }
 
     [Test]
-    public void CommandLineCarriesStoreArtifactsDeviceAndForcedStage()
+    public void CommandLineLeavesStoreAndArtifactsToTheCliByDefault()
     {
         using var project = new TargetsProject();
 
-        project.Build("-p:LlamaMoeDevice=cpu", "-p:LlamaMoeForceStage=train").ShouldSucceed();
+        project.Build().ShouldSucceed();
+
+        Assert.That(project.Invocations.Single(), Does.EndWith($"run {project.Path("recipes", "alpha.yaml")}"));
+    }
+
+    [Test]
+    public void CommandLineCarriesStoreArtifactsDeviceForcedStagesAndVariables()
+    {
+        using var project = new TargetsProject();
+
+        project.Build($"-p:LlamaMoeStoreDir={project.Root}/store", $"-p:LlamaMoeArtifactsDir={project.Root}/out", "-p:LlamaMoeDevice=cpu",
+            "-p:LlamaMoeForceStage=split%3Btrain", "-p:LlamaMoeVars=steps=3%3Blr=0.01").ShouldSucceed();
 
         Assert.That(project.Invocations.Single(), Does.EndWith(
-            $"run {project.Path("recipes", "alpha.yaml")} --store {project.Root}/.llamamoe/ --artifacts {project.Root}/artifacts/ --device cpu --force train"));
+            $"run {project.Path("recipes", "alpha.yaml")} --store {project.Root}/store --artifacts {project.Root}/out --device cpu "
+            + "--force split --force train --var steps=3 --var lr=0.01"));
+        Assert.That(File.Exists(project.Path("out", "alpha", "train", "model.txt")), Is.True);
     }
 
     [Test]
@@ -105,16 +119,18 @@ public sealed class TargetsTests
     public void CleanRemovesPublishedArtifactsAndKeepsTheStoreUnlessAsked()
     {
         using var project = new TargetsProject();
-        project.Build().ShouldSucceed();
-        Directory.CreateDirectory(project.Path(".llamamoe", "objects"));
+        project.Build("-p:LlamaMoeAllPipelines=true").ShouldSucceed();
+        Directory.CreateDirectory(project.Path("recipes", ".llamamoe", "objects"));
+        Directory.CreateDirectory(project.Path("recipes", "artifacts", "not-ours"));
 
         project.Clean().ShouldSucceed();
-        var storeKept = Directory.Exists(project.Path(".llamamoe", "objects"));
-        var artifactsAfterClean = Directory.Exists(project.Path("artifacts"));
+        var storeKept = Directory.Exists(project.Path("recipes", ".llamamoe", "objects"));
+        var publishedLeft = Directory.GetDirectories(project.Path("recipes", "artifacts")).Select(Path.GetFileName).ToList();
         project.Clean("-p:LlamaMoeCleanStore=true").ShouldSucceed();
 
-        Assert.That(artifactsAfterClean, Is.False);
+        Assert.That(publishedLeft, Is.EqualTo(new[] { "not-ours" }), "both pipelines' published folders are removed, nothing else");
         Assert.That(storeKept, Is.True);
-        Assert.That(Directory.Exists(project.Path(".llamamoe")), Is.False);
+        Assert.That(Directory.Exists(project.Path("recipes", ".llamamoe")), Is.False);
+        Assert.That(project.Invocations.Count(line => line.Contains(" clean ", StringComparison.Ordinal)), Is.EqualTo(2), "one llama-moe clean per pipeline");
     }
 }
