@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using LlamaMoe.Modeling.Moe;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Benchmarks;
+
+/// <summary>
+/// Forward+backward throughput of the MoE MLP block (E = 8, top-2, experts of I/8 neurons) against a dense SwiGLU
+/// with the same active FLOPs (intermediate 2·I/8), at 4,096 tokens, I = 2.6875·H (Llama-2's ratio: 1376 for
+/// H = 512, 2752 for H = 1024). The ratio is dense time over MoE time (1.0 = MoE as fast as its dense equivalent);
+/// the two are timed interleaved in the same run and the medians compared.
+/// </summary>
+public sealed class MoeMlpBenchmark : IBenchmark
+{
+    private const int Experts = 8;
+    private const int TopK = 2;
+
+    /// <inheritdoc />
+    public string Name => "moe-mlp";
+
+    /// <inheritdoc />
+    public IReadOnlyList<BenchmarkRow> Run(BenchmarkContext context)
+    {
+        var tokens = context.Quick ? 1024 : 4096;
+        var repetitions = context.Quick ? 3 : 7;
+        var rows = new List<BenchmarkRow>();
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            foreach (var hidden in context.Quick ? new[] { 512 } : new[] { 512, 1024 })
+            {
+                rows.Add(Measure(hidden, tokens, dtype, repetitions));
+            }
+        }
+
+        return rows;
+    }
+
+    private BenchmarkRow Measure(int hidden, int tokens, ScalarType dtype, int repetitions)
+    {
+        var intermediate = (int)Math.Round(2.6875 * hidden);
+        var expertSize = intermediate / Experts;
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        using var moe = new SparseMoeBlock(SparseMoeBlockOptions.Uniform(hidden, Experts, expertSize, TopK, scaleFactor: Experts / (double)TopK));
+        using var dense = new ExpertMlp(hidden, TopK * expertSize);
+        moe.to(dtype);
+        dense.to(dtype);
+        var input = randn(tokens, hidden).to(dtype); // (T, H)
+        var moeTimes = new List<double>();
+        var denseTimes = new List<double>();
+        Step(moe, input);
+        Step(dense, input);
+        for (var i = 0; i < repetitions; i++)
+        {
+            moeTimes.Add(Step(moe, input));
+            denseTimes.Add(Step(dense, input));
+        }
+
+        var moeMedian = Median(moeTimes);
+        var denseMedian = Median(denseTimes);
+        var typeName = dtype == ScalarType.BFloat16 ? "bf16" : "f32";
+        return new BenchmarkRow(
+            Name,
+            $"fwd+bwd {typeName} H={hidden} I={intermediate} T={tokens} E={Experts} k={TopK} vs dense I={TopK * expertSize}",
+            $"{tokens / moeMedian:F0} tok/s MoE",
+            $"{tokens / denseMedian:F0} tok/s dense",
+            denseMedian / moeMedian,
+            0.8);
+    }
+
+    private static double Step(nn.Module<Tensor, Tensor> module, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        module.zero_grad();
+        var watch = Stopwatch.StartNew();
+        var output = module.forward(input); // (T, H)
+        output.sum().backward();
+        watch.Stop();
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}

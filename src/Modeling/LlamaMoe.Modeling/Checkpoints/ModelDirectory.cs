@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.Checkpoints;
+
+/// <summary>
+/// The layout of a Hugging Face model directory: config.json, generation_config.json, safetensors weights and
+/// tokenizer files. Saving copies the tokenizer files along.
+/// </summary>
+public static class ModelDirectory
+{
+    /// <summary>config.json.</summary>
+    public const string ConfigFileName = "config.json";
+
+    /// <summary>generation_config.json.</summary>
+    public const string GenerationConfigFileName = "generation_config.json";
+
+    /// <summary>Tokenizer and chat files copied along with a model.</summary>
+    public static IReadOnlyList<string> TokenizerFileNames { get; } =
+        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"];
+
+    /// <summary>Writes the weights (sharded when larger than <paramref name="maxShardBytes"/>).</summary>
+    public static IReadOnlyList<string> SaveWeights(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long maxShardBytes) =>
+        ShardedCheckpointWriter.Write(directory, tensors, maxShardBytes);
+
+    /// <summary>Copies tokenizer files and generation_config.json from <paramref name="source"/> into <paramref name="destination"/>.</summary>
+    public static IReadOnlyList<string> CopyCompanionFiles(string source, string destination)
+    {
+        var copied = new List<string>();
+        if (Path.GetFullPath(source) == Path.GetFullPath(destination))
+        {
+            return copied;
+        }
+
+        foreach (var name in TokenizerFileNames.Append(GenerationConfigFileName))
+        {
+            var from = Path.Combine(source, name);
+            if (File.Exists(from))
+            {
+                AtomicFile.Copy(from, Path.Combine(destination, name));
+                copied.Add(name);
+            }
+        }
+
+        return copied;
+    }
+
+    /// <summary>Writes generation_config.json with the given special tokens.</summary>
+    public static void WriteGenerationConfig(string directory, int? bosTokenId, IReadOnlyList<int> eosTokenIds)
+    {
+        var json = new JsonObject
+        {
+            ["bos_token_id"] = bosTokenId,
+            ["eos_token_id"] = eosTokenIds.Count == 1 ? JsonValue.Create(eosTokenIds[0]) : new JsonArray(eosTokenIds.Select(i => (JsonNode?)i).ToArray()),
+        };
+        AtomicFile.WriteAllText(Path.Combine(directory, GenerationConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+}

@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.Data;
+
+/// <summary>Turns rows into a <see cref="TrainingBatch"/> on a device.</summary>
+public static class BatchCollator
+{
+    /// <summary>
+    /// Collates rows. Packed rows (any row holding two or more examples, or <paramref name="packed"/> true) get position
+    /// ids and a block-diagonal causal attention mask <c>(B, 1, T, T)</c>. Otherwise the batch is trimmed to its longest
+    /// row and uses the plain causal mask (right padding never influences real tokens).
+    /// </summary>
+    public static TrainingBatch Collate(IReadOnlyList<PackedRow> rows, bool packed, Device device)
+    {
+        if (rows.Count == 0)
+        {
+            throw new ArgumentException("a batch needs at least one row", nameof(rows));
+        }
+
+        var length = packed ? rows.Max(r => r.Length) : rows.Max(r => Array.FindLastIndex(r.DocumentIds, d => d >= 0) + 1);
+        length = Math.Max(length, 2);
+        var b = rows.Count;
+        var ids = new long[b * length];
+        var targets = new long[b * length];
+        var targetMask = new float[b * length];
+        var tokenMask = new bool[b * length];
+        var positions = new long[b * length];
+        var attention = packed ? new bool[b * length * length] : null;
+        for (var r = 0; r < b; r++)
+        {
+            var row = rows[r];
+            var shifted = row.TargetMask();
+            for (var t = 0; t < length; t++)
+            {
+                var i = r * length + t;
+                ids[i] = row.Ids[t];
+                targets[i] = t + 1 < row.Length ? row.Ids[t + 1] : 0;
+                targetMask[i] = t + 1 < length && shifted[t] ? 1f : 0f;
+                tokenMask[i] = row.DocumentIds[t] >= 0;
+                positions[i] = row.PositionIds[t];
+                if (attention is not null)
+                {
+                    for (var k = 0; k <= t; k++)
+                    {
+                        attention[(r * length + t) * length + k] = row.MayAttend(t, k);
+                    }
+                }
+            }
+        }
+
+        return new TrainingBatch(
+            tensor(ids, [b, length], ScalarType.Int64).to(device), // (B, T)
+            tensor(targets, [b, length], ScalarType.Int64).to(device), // (B, T)
+            tensor(targetMask, [b, length]).to(device), // (B, T)
+            tensor(tokenMask, [b * length]).to(device), // (B·T)
+            packed ? tensor(positions, [b, length], ScalarType.Int64).to(device) : null, // (B, T)
+            attention is null ? null : tensor(attention, [b, 1, length, length]).to(device)); // (B, 1, T, T)
+    }
+}

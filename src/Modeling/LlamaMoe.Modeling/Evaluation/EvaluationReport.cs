@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Training;
+
+namespace LlamaMoe.Modeling.Evaluation;
+
+/// <summary>One task's score.</summary>
+/// <param name="Task">The task (<c>mmlu</c>, <c>gsm8k</c>, <c>humaneval</c>, ...).</param>
+/// <param name="Metric">The metric (<c>acc</c>, <c>acc_norm</c>, <c>exact_match</c>, <c>pass@1</c>, <c>perplexity</c>).</param>
+/// <param name="Value">The score, or null when the task was skipped.</param>
+/// <param name="Count">How many items were scored.</param>
+/// <param name="Baseline">The dense baseline's score on the same task, when given.</param>
+/// <param name="Note">Why it was skipped, or a remark.</param>
+public sealed record TaskScore(string Task, string Metric, double? Value, int Count, double? Baseline = null, string? Note = null);
+
+/// <summary>Writes <c>metrics.json</c> and <c>report.md</c> of an evaluation (atomically), with per-layer expert usage and plot links.</summary>
+public static class EvaluationReport
+{
+    /// <summary>Writes both files into <paramref name="folder"/>.</summary>
+    /// <param name="folder">The output folder.</param>
+    /// <param name="title">The report title (model name).</param>
+    /// <param name="scores">The task scores.</param>
+    /// <param name="expertUsage">Per router kind, the per-layer usage (may be empty).</param>
+    /// <param name="plots">Plot captions and their paths relative to <paramref name="folder"/>.</param>
+    public static void Write(string folder, string title, IReadOnlyList<TaskScore> scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> expertUsage, IReadOnlyList<(string Caption, string RelativePath)> plots)
+    {
+        Directory.CreateDirectory(folder);
+        WriteAtomically(Path.Combine(folder, "metrics.json"), Json(title, scores, expertUsage));
+        WriteAtomically(Path.Combine(folder, "report.md"), Markdown(title, scores, expertUsage, plots));
+    }
+
+    private static string Json(string title, IReadOnlyList<TaskScore> scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> usage)
+    {
+        var root = new JsonObject
+        {
+            ["model"] = title,
+            ["tasks"] = new JsonArray(scores.Select(s => (JsonNode)new JsonObject
+            {
+                ["task"] = s.Task, ["metric"] = s.Metric, ["value"] = s.Value, ["count"] = s.Count, ["baseline"] = s.Baseline, ["note"] = s.Note,
+            }).ToArray()),
+            ["expert_usage"] = new JsonObject(usage.Select(kv => new KeyValuePair<string, JsonNode?>(
+                kv.Key.ToString().ToLowerInvariant(),
+                new JsonArray(kv.Value.Select(l => (JsonNode)new JsonObject
+                {
+                    ["layer"] = l.Layer,
+                    ["load"] = new JsonArray(l.LoadFractions.Select(f => (JsonNode)JsonValue.Create(f)).ToArray()),
+                    ["max_load"] = l.MaxLoadFraction,
+                    ["load_cv"] = l.LoadCoefficientOfVariation,
+                    ["token_entropy"] = l.TokenEntropy,
+                    ["tokens"] = l.Tokens,
+                }).ToArray())))),
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static string Markdown(string title, IReadOnlyList<TaskScore> scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> usage, IReadOnlyList<(string Caption, string RelativePath)> plots)
+    {
+        static string F(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "–";
+        var md = new StringBuilder($"# Evaluation: {title}\n\n| task | metric | score | dense baseline | Δ | n | note |\n|---|---|---:|---:|---:|---:|---|\n");
+        foreach (var s in scores)
+        {
+            var delta = s.Value is { } v && s.Baseline is { } b ? F(v - b) : "–";
+            md.Append(CultureInfo.InvariantCulture, $"| {s.Task} | {s.Metric} | {F(s.Value)} | {F(s.Baseline)} | {delta} | {s.Count} | {s.Note ?? string.Empty} |\n");
+        }
+
+        foreach (var (kind, layers) in usage)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"\n## Expert usage ({kind.ToString().ToLowerInvariant()} routers)\n\n| layer | max load | load CV | routing entropy (nats) | loads |\n|---:|---:|---:|---:|---|\n");
+            foreach (var l in layers)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {l.Layer} | {F(l.MaxLoadFraction)} | {F(l.LoadCoefficientOfVariation)} | {F(l.TokenEntropy)} | {string.Join(' ', l.LoadFractions.Select(f => f.ToString("F3", CultureInfo.InvariantCulture)))} |\n");
+            }
+        }
+
+        if (plots.Count > 0)
+        {
+            md.Append("\n## Plots\n\n");
+            foreach (var (caption, relative) in plots)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"![{caption}]({relative})\n\n");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static void WriteAtomically(string path, string content)
+    {
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        File.WriteAllText(temp, content, new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+    }
+}

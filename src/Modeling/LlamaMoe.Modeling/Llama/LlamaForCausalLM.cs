@@ -1,0 +1,120 @@
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.Llama;
+
+/// <summary>
+/// LLaMA with a language-model head, with exactly the Hugging Face parameter names (<c>model.embed_tokens.weight</c>,
+/// <c>model.layers.{i}.self_attn.q_proj.weight</c>, ..., <c>lm_head.weight</c> unless tied).
+/// </summary>
+public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear? lmHead;
+
+    /// <summary>Builds a randomly initialised model (float32, CPU); cast and move it with <c>to(...)</c>.</summary>
+    public LlamaForCausalLM(LlamaConfig config, LlamaBlockFactories? factories = null) : base(nameof(LlamaForCausalLM))
+    {
+        Config = config.Validate();
+        Model = new LlamaModel(config, factories ?? LlamaBlockFactories.Dense);
+        register_module("model", Model);
+        if (!config.TieWordEmbeddings)
+        {
+            lmHead = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+            register_module("lm_head", lmHead);
+        }
+    }
+
+    /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>The architecture.</summary>
+    public LlamaConfig Config { get; }
+
+    /// <summary>The trunk.</summary>
+    public LlamaModel Model { get; }
+
+    /// <summary>The output projection weight <c>(V, D)</c> (the embedding when tied).</summary>
+    public Tensor LmHeadWeight => lmHead?.weight ?? Model.EmbedTokens.weight!;
+
+    /// <summary>Logits <c>(B, T, V)</c> for <paramref name="inputIds"/> <c>(B, T)</c>.</summary>
+    public override Tensor forward(Tensor inputIds)
+    {
+        using var output = Forward(inputIds);
+        return output.Logits.alias();
+    }
+
+    /// <summary>Runs the model.</summary>
+    /// <param name="inputIds">Token ids <c>(B, T)</c>.</param>
+    /// <param name="positionIds">Positions <c>(B, T)</c> (restarting per packed document), or null.</param>
+    /// <param name="attentionMask">Padding <c>(B, S)</c>, boolean <c>(B, 1, T, S)</c> or additive <c>(B, 1, T, S)</c> mask, or null.</param>
+    /// <param name="cache">KV cache, or null.</param>
+    /// <param name="returnHiddenStates">Whether to return the final hidden states too.</param>
+    public CausalLMOutput Forward(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null, bool returnHiddenStates = false)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Model.Forward(inputIds, positionIds, attentionMask, cache);  // (B, T, D)
+        var logits = nn.functional.linear(hidden, LmHeadWeight);                  // (B, T, V)
+        return new CausalLMOutput(logits.MoveToOuterDisposeScope(), returnHiddenStates ? hidden.MoveToOuterDisposeScope() : null);
+    }
+
+    /// <summary>Loads a Hugging Face model directory (config.json + safetensors).</summary>
+    /// <param name="directory">The model directory.</param>
+    /// <param name="device">Target device (CPU when null).</param>
+    /// <param name="dtype">Parameter dtype; null keeps the config's <c>torch_dtype</c>.</param>
+    /// <param name="factories">Block factories (MoE); null for dense.</param>
+    public static LlamaForCausalLM FromDirectory(string directory, Device? device = null, ScalarType? dtype = null, LlamaBlockFactories? factories = null)
+    {
+        var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
+        using var checkpoint = ShardedCheckpoint.Open(directory);
+        return FromCheckpoint(config, checkpoint, device, dtype, factories);
+    }
+
+    /// <summary>Builds a model for <paramref name="config"/> and fills it from <paramref name="checkpoint"/>.</summary>
+    public static LlamaForCausalLM FromCheckpoint(LlamaConfig config, ShardedCheckpoint checkpoint, Device? device = null, ScalarType? dtype = null, LlamaBlockFactories? factories = null)
+    {
+        var model = new LlamaForCausalLM(config, factories);
+        try
+        {
+            model.to(dtype ?? DtypeNames.Parse(config.TorchDtype));
+            if (device is not null)
+            {
+                model.to(device);
+            }
+
+            StateDictLoader.Load(model, checkpoint, strict: true);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Saves config.json and the weights (sharded above <paramref name="maxShardBytes"/>) into <paramref name="directory"/>.</summary>
+    public void SaveDirectory(string directory, long maxShardBytes = 5L << 30)
+    {
+        var saved = Config with { TorchDtype = DtypeNames.Name(LmHeadWeight.dtype) };
+        ModelDirectory.SaveWeights(directory, StateDictLoader.NamedTensors(this), maxShardBytes);
+        LlamaConfigJson.Write(saved, Path.Combine(directory, ModelDirectory.ConfigFileName));
+    }
+}
+
+/// <summary>The outputs of <see cref="LlamaForCausalLM.Forward"/>; disposing disposes them.</summary>
+/// <param name="Logits">Logits <c>(B, T, V)</c>.</param>
+/// <param name="HiddenStates">Final normalised hidden states <c>(B, T, D)</c>, when requested.</param>
+public sealed record CausalLMOutput(Tensor Logits, Tensor? HiddenStates) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Logits.Dispose();
+        HiddenStates?.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.Generation;
+using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Tokenization;
+
+namespace LlamaMoe.Cli.Commands;
+
+/// <summary><c>llama-moe generate</c>: prints the prompt and its continuation (and nothing else) on stdout.</summary>
+public sealed class GenerateCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "generate";
+
+    /// <inheritdoc />
+    public string Summary => "Continue a prompt with a model (greedy or sampled).";
+
+    /// <inheritdoc />
+    public string Usage => "llama-moe generate <model-dir> --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]";
+
+    /// <inheritdoc />
+    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    {
+        var directory = arguments.Required(0, "the model directory");
+        var prompt = arguments.Option("prompt") ?? string.Empty;
+        var options = new GenerationOptions(
+            MaxNewTokens: arguments.Int("max-new-tokens", 64),
+            Temperature: arguments.Double("temperature", 0.0),
+            TopP: arguments.Double("top-p", 1.0),
+            TopK: arguments.Int("top-k", 0),
+            Seed: arguments.Int("seed", 0));
+        arguments.ThrowOnUnused();
+        options.Validate();
+        TorchRuntime.EnsureLoaded();
+        var tokenizer = TokenizerLoader.Load(directory);
+        using var model = LlamaForCausalLM.FromDirectory(directory);
+        var promptIds = tokenizer.Encode(prompt, addBos: true);
+        var stops = model.Config.EosTokenIds.Concat(tokenizer.EosId is { } eos ? [eos] : []).Distinct().ToList();
+        var generated = TextGenerator.Generate(model, promptIds, options with { StopTokenIds = stops }, cancellationToken);
+        Console.WriteLine(tokenizer.Decode(promptIds.Concat(generated)));
+        return ExitCodes.Success;
+    }
+}

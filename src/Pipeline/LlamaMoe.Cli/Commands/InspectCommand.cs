@@ -1,0 +1,45 @@
+using System.Globalization;
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
+
+namespace LlamaMoe.Cli.Commands;
+
+/// <summary><c>llama-moe inspect</c>: prints a model directory's architecture, parameter count, dtypes and tensors.</summary>
+public sealed class InspectCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "inspect";
+
+    /// <inheritdoc />
+    public string Summary => "Show a model directory's architecture, parameter count, dtypes and tensors.";
+
+    /// <inheritdoc />
+    public string Usage => "llama-moe inspect <model-dir>";
+
+    /// <inheritdoc />
+    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    {
+        var directory = arguments.Required(0, "the model directory");
+        arguments.ThrowOnUnused();
+        var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
+        using var checkpoint = ShardedCheckpoint.Open(directory);
+        var infos = checkpoint.Names.Select(checkpoint.Info).ToList();
+        var parameters = infos.Sum(i => i.Shape.Aggregate(1L, (a, b) => a * b));
+        var invariant = CultureInfo.InvariantCulture;
+        Console.WriteLine($"architecture  {config.ModelType} ({string.Join(", ", config.ExtraProperties.TryGetValue("architectures", out var a) && a is not null ? a.ToJsonString() : "LlamaForCausalLM")})");
+        Console.WriteLine($"layers        {config.NumHiddenLayers}");
+        Console.WriteLine($"hidden        {config.HiddenSize} (intermediate {config.IntermediateSize})");
+        Console.WriteLine($"heads         {config.NumAttentionHeads} query, {config.NumKeyValueHeads} key/value, head_dim {config.HeadDim}");
+        Console.WriteLine($"vocab         {config.VocabSize}, tied embeddings {config.TieWordEmbeddings.ToString().ToLowerInvariant()}");
+        Console.WriteLine($"rope          theta {config.RopeTheta.ToString(invariant)}{(config.RopeScaling is { } s ? $", scaling {s.Type} x{s.Factor.ToString(invariant)}" : string.Empty)}");
+        Console.WriteLine($"parameters    {parameters.ToString("N0", invariant)}");
+        Console.WriteLine($"dtypes        {string.Join(", ", infos.GroupBy(i => i.Dtype).Select(g => $"{g.Key} x{g.Count()}"))}");
+        Console.WriteLine($"tensors       {infos.Count}");
+        foreach (var info in infos)
+        {
+            Console.WriteLine($"  {info.Name,-52} {info.Dtype,-5} [{string.Join(", ", info.Shape)}]");
+        }
+
+        return ExitCodes.Success;
+    }
+}
