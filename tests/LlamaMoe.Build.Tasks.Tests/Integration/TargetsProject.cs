@@ -16,9 +16,7 @@ internal sealed class TargetsProject : IDisposable
 
     public TargetsProject()
     {
-        Directory.CreateDirectory(folder.Combine("recipes"));
-        File.WriteAllText(folder.Combine("recipes", "alpha.yaml"), "name: alpha\n");
-        File.WriteAllText(folder.Combine("recipes", "beta.yaml"), "name: beta\n");
+        Reset();
         ProjectFile = folder.Combine("Model.proj");
         File.WriteAllText(ProjectFile, """
             <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
@@ -73,11 +71,36 @@ internal sealed class TargetsProject : IDisposable
     public IReadOnlyList<string> Invocations =>
         File.Exists(folder.Combine("invocations.txt")) ? File.ReadAllLines(folder.Combine("invocations.txt")) : [];
 
+    /// <summary>Restores once; every later build and clean skips restore (it is the slowest part of a small build).</summary>
+    public void Restore() => DotnetBuild.Run("restore", ProjectFile).ShouldSucceed();
+
     public BuildResult Build(params string[] arguments) =>
-        DotnetBuild.Run("build", ProjectFile, [.. arguments, "-p:LlamaMoeDotnetHostPath=" + HostScript]);
+        DotnetBuild.Run("build", ProjectFile, [.. arguments, "--no-restore", "-p:LlamaMoeDotnetHostPath=" + HostScript]);
 
     public BuildResult Clean(params string[] arguments) =>
         DotnetBuild.Run("clean", ProjectFile, [.. arguments, "-p:LlamaMoeDotnetHostPath=" + HostScript]);
+
+    /// <summary>Back to the initial recipes, with nothing built, published or recorded (the restore is kept).</summary>
+    public void Reset()
+    {
+        foreach (var generated in new[] { folder.Combine("recipes"), folder.Combine("out"), folder.Combine("store"), folder.Combine("obj", "llamamoe") })
+        {
+            if (Directory.Exists(generated))
+            {
+                Directory.Delete(generated, recursive: true);
+            }
+        }
+
+        foreach (var stamps in Directory.GetDirectories(folder.Path, "llamamoe", SearchOption.AllDirectories))
+        {
+            Directory.Delete(stamps, recursive: true);
+        }
+
+        File.Delete(folder.Combine("invocations.txt"));
+        Directory.CreateDirectory(folder.Combine("recipes"));
+        File.WriteAllText(folder.Combine("recipes", "alpha.yaml"), "name: alpha\n");
+        File.WriteAllText(folder.Combine("recipes", "beta.yaml"), "name: beta\n");
+    }
 
     public void Dispose() => folder.Dispose();
 }

@@ -5,13 +5,27 @@ namespace LlamaMoe.Build.Tasks.Tests.Integration;
 /// <summary>The LlamaMoe.Build targets under real <c>dotnet build</c> runs, with a scripted stand-in for the CLI host.</summary>
 [Category("Integration")]
 [Platform(Exclude = "Win")]
+[NonParallelizable]
 public sealed class TargetsTests
 {
+    private TargetsProject project = null!;
+
+    [OneTimeSetUp]
+    public void CreateAndRestore()
+    {
+        project = new TargetsProject();
+        project.Restore();
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => project.Dispose();
+
+    [SetUp]
+    public void Reset() => project.Reset();
+
     [Test]
     public void DefaultBuildRunsEveryPipelineThatIsNotOptIn()
     {
-        using var project = new TargetsProject();
-
         var result = project.Build().ShouldSucceed();
 
         Assert.That(project.Invocations, Has.Count.EqualTo(1));
@@ -24,8 +38,6 @@ public sealed class TargetsTests
     [Test]
     public void PipelinesPropertySelectsByNameAndAllPipelinesSelectsEveryOne()
     {
-        using var project = new TargetsProject();
-
         project.Build("-p:LlamaMoePipelines=beta.yaml").ShouldSucceed();
         project.Build("-p:LlamaMoeAllPipelines=true").ShouldSucceed();
 
@@ -36,8 +48,6 @@ public sealed class TargetsTests
     [Test]
     public void UnknownPipelineNameFailsTheBuildListingTheKnownOnes()
     {
-        using var project = new TargetsProject();
-
         var result = project.Build("-p:LlamaMoePipelines=gamma");
 
         Assert.That(result.Succeeded, Is.False);
@@ -48,8 +58,6 @@ public sealed class TargetsTests
     [Test]
     public void CommandLineLeavesStoreAndArtifactsToTheCliByDefault()
     {
-        using var project = new TargetsProject();
-
         project.Build().ShouldSucceed();
 
         Assert.That(project.Invocations.Single(), Does.EndWith($"run {project.Path("recipes", "alpha.yaml")}"));
@@ -58,8 +66,6 @@ public sealed class TargetsTests
     [Test]
     public void CommandLineCarriesStoreArtifactsDeviceForcedStagesAndVariables()
     {
-        using var project = new TargetsProject();
-
         project.Build($"-p:LlamaMoeStoreDir={project.Root}/store", $"-p:LlamaMoeArtifactsDir={project.Root}/out", "-p:LlamaMoeDevice=cpu",
             "-p:LlamaMoeForceStage=split%3Btrain", "-p:LlamaMoeVars=steps=3%3Blr=0.01").ShouldSucceed();
 
@@ -72,7 +78,6 @@ public sealed class TargetsTests
     [Test]
     public void InputStampIsRewrittenOnlyWhenThePipelineChanges()
     {
-        using var project = new TargetsProject();
         project.Build().ShouldSucceed();
         var stamp = Directory.GetFiles(project.Root, "alpha.inputs.stamp", SearchOption.AllDirectories).Single();
         var firstText = File.ReadAllText(stamp);
@@ -95,8 +100,6 @@ public sealed class TargetsTests
     [TestCase("-p:LlamaMoeEnabled=false")]
     public void DesignTimeOrDisabledBuildRunsNoPipeline(string property)
     {
-        using var project = new TargetsProject();
-
         project.Build(property).ShouldSucceed();
 
         Assert.That(project.Invocations, Is.Empty);
@@ -105,7 +108,6 @@ public sealed class TargetsTests
     [Test]
     public void CliDiagnosticFailsTheBuildAtThePipelineFileLineAndColumn()
     {
-        using var project = new TargetsProject();
         File.WriteAllText(project.Path("recipes", "alpha.yaml"), "name: alpha\nBROKEN\n");
 
         var result = project.Build();
@@ -118,7 +120,6 @@ public sealed class TargetsTests
     [Test]
     public void CleanRemovesPublishedArtifactsAndKeepsTheStoreUnlessAsked()
     {
-        using var project = new TargetsProject();
         project.Build("-p:LlamaMoeAllPipelines=true").ShouldSucceed();
         Directory.CreateDirectory(project.Path("recipes", ".llamamoe", "objects"));
         Directory.CreateDirectory(project.Path("recipes", "artifacts", "not-ours"));
