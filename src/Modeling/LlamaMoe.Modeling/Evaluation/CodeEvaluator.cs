@@ -11,7 +11,7 @@ public sealed record CodeResult(double? PassAt1, int Count, string? Skipped, IRe
 public static class CodeEvaluator
 {
     /// <summary>Generates a completion per problem and runs its test program; skips the whole task when no sandbox is available.</summary>
-    public static CodeResult Evaluate(IReadOnlyList<CodeProblem> problems, TextGenerator generate, PythonSandbox? sandbox, string? skipReason, SandboxLimits? limits = null, int maxNewTokens = 512)
+    public static CodeResult Evaluate(IReadOnlyList<CodeProblem> problems, CompletionGenerator generate, PythonSandbox? sandbox, string? skipReason, SandboxLimits? limits = null, int maxNewTokens = 512)
     {
         if (sandbox is null)
         {

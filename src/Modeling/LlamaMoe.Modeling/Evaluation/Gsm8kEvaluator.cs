@@ -32,7 +32,7 @@ public static class Gsm8kEvaluator
     }
 
     /// <summary>Evaluates the problems.</summary>
-    public static ExactMatchResult Evaluate(IReadOnlyList<Gsm8kProblem> problems, IReadOnlyList<Gsm8kProblem> shots, int k, TextGenerator generate, int maxNewTokens = 256)
+    public static ExactMatchResult Evaluate(IReadOnlyList<Gsm8kProblem> problems, IReadOnlyList<Gsm8kProblem> shots, int k, CompletionGenerator generate, int maxNewTokens = 256)
     {
         var samples = new List<(string, string?, string?)>();
         var correct = 0;

@@ -4,7 +4,7 @@ namespace LlamaMoe.Modeling.Evaluation;
 /// Greedy text generation: continues <paramref name="prompt"/> by at most <paramref name="maxNewTokens"/> tokens and
 /// returns only the new text, cut before the first stop sequence.
 /// </summary>
-public delegate string TextGenerator(string prompt, int maxNewTokens, IReadOnlyList<string> stopSequences);
+public delegate string CompletionGenerator(string prompt, int maxNewTokens, IReadOnlyList<string> stopSequences);
 
 /// <summary>Generation helpers.</summary>
 public static class GenerationText
