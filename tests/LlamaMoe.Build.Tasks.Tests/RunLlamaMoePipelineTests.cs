@@ -13,7 +13,6 @@ public sealed class RunLlamaMoePipelineTests
             CliPath = "/opt/llama moe/llama-moe.dll",
             PipelineFile = "/repo/recipes/tiny.yaml",
             StoreDir = "/repo/.llamamoe",
-            ArtifactsDir = "/repo/my artifacts",
             Device = "cuda",
             ForceStage = "split; train",
             Variables = "steps=3;name=a b",
@@ -21,8 +20,7 @@ public sealed class RunLlamaMoePipelineTests
         };
 
         Assert.That(task.BuildCommandLine(), Is.EqualTo(
-            "exec \"/opt/llama moe/llama-moe.dll\" run /repo/recipes/tiny.yaml --store /repo/.llamamoe "
-            + "--artifacts \"/repo/my artifacts\" --device cuda --force split --force train --var steps=3 --var \"name=a b\" --until eval"));
+            "exec \"/opt/llama moe/llama-moe.dll\" run /repo/recipes/tiny.yaml --store /repo/.llamamoe --device cuda --force split --force train --var steps=3 --var \"name=a b\" --until eval"));
     }
 
     [Test]
@@ -39,13 +37,13 @@ public sealed class RunLlamaMoePipelineTests
         using var host = new FakeCliHost(0, ["ok"]);
         var engine = new FakeBuildEngine();
         var task = host.CreateTask(engine);
-        task.ArtifactsDir = "/tmp/with space/art";
+        task.StoreDir = "/tmp/with space/store";
         task.ForceStage = "split";
 
         Assert.That(task.Execute(), Is.True);
         Assert.That(host.ReceivedArguments, Is.EqualTo(new[]
         {
-            "exec", host.CliPath, "run", host.PipelineFile, "--artifacts", "/tmp/with space/art", "--force", "split",
+            "exec", host.CliPath, "run", host.PipelineFile, "--store", "/tmp/with space/store", "--force", "split",
         }));
     }
 

@@ -30,12 +30,6 @@ public sealed class RunLlamaMoePipeline : ToolTask
     /// <summary>The content store folder (<c>--store</c>); the CLI's default when empty.</summary>
     public string? StoreDir { get; set; }
 
-    /// <summary>
-    /// The folder readable outputs are published under (<c>--artifacts</c>). Empty (the default) leaves it to the CLI,
-    /// which publishes to <c>artifacts/NAME/</c> beside the pipeline file.
-    /// </summary>
-    public string? ArtifactsDir { get; set; }
-
     /// <summary>auto, cpu or cuda (<c>--device</c>); the pipeline's own choice when empty.</summary>
     public string? Device { get; set; }
 
@@ -104,7 +98,6 @@ public sealed class RunLlamaMoePipeline : ToolTask
         builder.AppendSwitch("run");
         builder.AppendFileNameIfNotNull(Path.GetFullPath(PipelineFile));
         AppendOption(builder, "--store", StoreDir, isPath: true);
-        AppendOption(builder, "--artifacts", ArtifactsDir, isPath: true);
         AppendOption(builder, "--device", Device, isPath: false);
         foreach (var stage in SplitList(ForceStage, ListSeparators))
         {

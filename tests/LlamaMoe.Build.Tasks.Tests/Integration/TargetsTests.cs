@@ -64,15 +64,18 @@ public sealed class TargetsTests
     }
 
     [Test]
-    public void CommandLineCarriesStoreArtifactsDeviceForcedStagesAndVariables()
+    public void CommandLineCarriesStoreDeviceForcedStagesAndVariablesAndArtifactsAreMirrored()
     {
         project.Build($"-p:LlamaMoeStoreDir={project.Root}/store", $"-p:LlamaMoeArtifactsDir={project.Root}/out", "-p:LlamaMoeDevice=cpu",
             "-p:LlamaMoeForceStage=split%3Btrain", "-p:LlamaMoeVars=steps=3%3Blr=0.01").ShouldSucceed();
 
         Assert.That(project.Invocations.Single(), Does.EndWith(
-            $"run {project.Path("recipes", "alpha.yaml")} --store {project.Root}/store --artifacts {project.Root}/out --device cpu "
+            $"run {project.Path("recipes", "alpha.yaml")} --store {project.Root}/store --device cpu "
             + "--force split --force train --var steps=3 --var lr=0.01"));
-        Assert.That(File.Exists(project.Path("out", "alpha", "train", "model.txt")), Is.True);
+        Assert.That(File.Exists(project.Path("out", "alpha", "train", "model.txt")), Is.True, "mirrored into LlamaMoeArtifactsDir");
+        Assert.That(File.ReadAllText(project.Path("out", "alpha", "train", "model.txt")), Is.EqualTo("done\n"));
+        Assert.That(project.Clean().Succeeded, Is.True);
+        Assert.That(Directory.Exists(project.Path("out", "alpha")), Is.False, "clean removes the mirror too");
     }
 
     [Test]
