@@ -14,7 +14,9 @@ namespace LlamaMoe.Modeling.AttentionMoe;
 /// Each expert attends only among the tokens routed to it: they are gathered per batch row in order into a compact
 /// sequence (no per-token loops), RoPE uses their original positions, and the causal mask (plus any caller mask) is
 /// evaluated at their original indices; a token not routed to expert e neither queries nor is attended by it. The
-/// computation is exact (no approximation) and costs about <c>k/n</c> of the dense attention.
+/// computation is exact (no approximation). The q/k/v projections of all experts run as one matmul over all tokens and
+/// the weighted expert outputs go through the experts' o_proj slices side by side in one matmul (the dense
+/// projections' cost and, for split 1, their exact arithmetic); the attention itself costs about <c>k/n</c> of the dense one.
 /// <para>
 /// Parameter names (relative to <c>model.layers.{i}.self_attn</c>, identical to the v2 release):
 /// <c>gate.weight</c> (n, H); <c>q_proj.{e}.weight</c> (G·d/split, H); <c>k_proj.{e}.weight</c> (d, H);
@@ -128,19 +130,35 @@ public sealed class AttentionMoeBlock : AttentionBlock
         var routed = nn.functional.one_hot(selected, experts).sum(1).gt(0).view(b, t, experts);            // (B, T, n)
         var fullCos = cos.expand(b, t, HeadDim);                                                            // (B, T, hd)
         var fullSin = sin.expand(b, t, HeadDim);                                                            // (B, T, hd)
-        var output = zeros(new[] { b, t, (long)HiddenSize }, ScalarType.Float32, hiddenStates.device);     // (B, T, H)
+        var width = QueryHeadsPerExpert * HeadDim;
+        var allQueries = Project(hiddenStates, queries);                                                   // (B, T, n*Gq*hd)
+        var allKeys = Project(hiddenStates, keys);                                                         // (B, T, n*hd)
+        var allValues = Project(hiddenStates, values);                                                     // (B, T, n*hd)
+        var perExpert = new Tensor[experts];
         for (var e = 0; e < experts; e++)
         {
             var tokens = RoutedTokens.Gather(routed.select(-1, e));
             if (tokens is null)
             {
+                perExpert[e] = zeros(new[] { b, t, (long)width }, hiddenStates.dtype, hiddenStates.device);     // (B, T, Gq*hd)
                 continue;
             }
 
-            var attended = AttendExpert(e, tokens, hiddenStates, fullCos, fullSin, attentionMask, state, past);  // (B, L, H)
+            var projected = (allQueries.narrow(-1, e * width, width), allKeys.narrow(-1, e * HeadDim, HeadDim), allValues.narrow(-1, e * HeadDim, HeadDim));
+            var attended = AttendExpert(e, tokens, projected, fullCos, fullSin, attentionMask, state, past);  // (B, L, Gq*hd)
             var weight = tokens.Select(combine.narrow(-1, e, 1)).mul(tokens.Valid.unsqueeze(-1));           // (B, L, 1)
-            var slots = tokens.Index.unsqueeze(-1).expand(b, tokens.Length, HiddenSize);                    // (B, L, H)
-            output = output.scatter_add(1, slots, attended.to_type(ScalarType.Float32).mul(weight));        // (B, T, H)
+            var slots = tokens.Index.unsqueeze(-1).expand(b, tokens.Length, width);                         // (B, L, Gq*hd)
+            perExpert[e] = zeros(new[] { b, t, (long)width }, hiddenStates.dtype, hiddenStates.device)
+                .scatter_add(1, slots, attended.mul(weight.to_type(attended.dtype)));                      // (B, T, Gq*hd), padding adds 0
+        }
+
+        // Σ_e w_e·O_e·a_e as one matmul with the experts' o_proj slices side by side (= the dense o_proj for split 1).
+        var stacked = cat(perExpert, -1);                                                                   // (B, T, n*Gq*hd)
+        var output = nn.functional.linear(stacked, cat(outputs.Select(o => o.weight!).ToArray(), 1));      // (B, T, H)
+        if (outputs[0].bias is not null)
+        {
+            var biases = stack(outputs.Select(o => o.bias!).ToArray());                                     // (n, H)
+            output = output.add(combine.to_type(biases.dtype).matmul(biases));                              // (B, T, H)
         }
 
         if (state is not null)
@@ -154,7 +172,7 @@ public sealed class AttentionMoeBlock : AttentionBlock
             LastSelectedExperts = selected.DetachFromDisposeScope();
         }
 
-        return output.to_type(hiddenStates.dtype).MoveToOuterDisposeScope();
+        return output.MoveToOuterDisposeScope();
     }
 
     /// <summary>Disposes the recorded routing tensors this block still owns.</summary>
@@ -168,15 +186,22 @@ public sealed class AttentionMoeBlock : AttentionBlock
         base.Dispose(disposing);
     }
 
-    private Tensor AttendExpert(int e, RoutedTokens tokens, Tensor hiddenStates, Tensor cos, Tensor sin, Tensor? attentionMask, AttentionExpertCache? state, long past)
+    // Every expert's projection of every token in one matmul (the dense projection's exact arithmetic for split 1).
+    private static Tensor Project(Tensor hiddenStates, Linear[] projections)
     {
-        var (b, length) = (hiddenStates.shape[0], tokens.Length);
-        var x = tokens.Select(hiddenStates);                                                                // (B, L, H)
+        var weight = cat(projections.Select(p => p.weight!).ToArray(), 0);                                 // (n*out, H)
+        var bias = projections[0].bias is null ? null : cat(projections.Select(p => p.bias!).ToArray(), 0); // (n*out)
+        return nn.functional.linear(hiddenStates, weight, bias);                                            // (B, T, n*out)
+    }
+
+    private Tensor AttendExpert(int e, RoutedTokens tokens, (Tensor Queries, Tensor Keys, Tensor Values) projected, Tensor cos, Tensor sin, Tensor? attentionMask, AttentionExpertCache? state, long past)
+    {
+        var (b, length) = (tokens.Index.shape[0], tokens.Length);
         var expertCos = tokens.Select(cos);                                                                 // (B, L, hd)
         var expertSin = tokens.Select(sin);                                                                 // (B, L, hd)
-        var q = queries[e].forward(x).view(b, length, QueryHeadsPerExpert, HeadDim).transpose(1, 2);       // (B, Gq, L, hd)
-        var k = keys[e].forward(x).view(b, length, 1, HeadDim).transpose(1, 2);                            // (B, 1, L, hd)
-        var v = values[e].forward(x).view(b, length, 1, HeadDim).transpose(1, 2);                          // (B, 1, L, hd)
+        var q = tokens.Select(projected.Queries).view(b, length, QueryHeadsPerExpert, HeadDim).transpose(1, 2); // (B, Gq, L, hd)
+        var k = tokens.Select(projected.Keys).view(b, length, 1, HeadDim).transpose(1, 2);                 // (B, 1, L, hd)
+        var v = tokens.Select(projected.Values).view(b, length, 1, HeadDim).transpose(1, 2);               // (B, 1, L, hd)
         q = RotaryEmbedding.Apply(q, expertCos, expertSin);
         k = RotaryEmbedding.Apply(k, expertCos, expertSin);
         var queryPositions = tokens.Index.add(past);                                                        // (B, L) absolute indices
@@ -190,14 +215,13 @@ public sealed class AttentionMoeBlock : AttentionBlock
         var allowed = keyValid.view(b, 1, 1, keyCount)
             .logical_and(keyPositions.view(b, 1, 1, keyCount).le(queryPositions.view(b, 1, length, 1)));  // (B, 1, L, S_e)
         var bias = attentionMask is null
-            ? zeros(allowed.shape, ScalarType.Float32, hiddenStates.device)                                  // (B, 1, L, S_e)
+            ? zeros(allowed.shape, ScalarType.Float32, q.device)                                  // (B, 1, L, S_e)
             : ExpertMask(attentionMask, tokens.Index, keyPositions);                                        // (B, 1, L, S_e)
         bias = bias.masked_fill(allowed.logical_not(), BlockedValue(q.dtype)).to_type(q.dtype);             // (B, 1, L, S_e)
-        k = k.expand(b, QueryHeadsPerExpert, keyCount, HeadDim);                                            // (B, Gq, S_e, hd)
-        v = v.expand(b, QueryHeadsPerExpert, keyCount, HeadDim);                                            // (B, Gq, S_e, hd)
+        k = k.expand(b, QueryHeadsPerExpert, keyCount, HeadDim).contiguous();                               // (B, Gq, S_e, hd)
+        v = v.expand(b, QueryHeadsPerExpert, keyCount, HeadDim).contiguous();                               // (B, Gq, S_e, hd)
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, bias);                           // (B, Gq, L, hd)
-        var merged = attended.transpose(1, 2).reshape(b, length, QueryHeadsPerExpert * HeadDim);           // (B, L, Gq*hd)
-        return outputs[e].forward(merged);                                                                  // (B, L, H)
+        return attended.transpose(1, 2).reshape(b, length, QueryHeadsPerExpert * HeadDim);                // (B, L, Gq*hd)
     }
 
     // The caller's additive mask (B|1, 1, T, S) at the expert's query rows and key columns: (B, 1, L, S_e).
