@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace LlamaMoe.Modeling.Llama;
 /// LLaMA with a language-model head, with exactly the Hugging Face parameter names (<c>model.embed_tokens.weight</c>,
 /// <c>model.layers.{i}.self_attn.q_proj.weight</c>, ..., <c>lm_head.weight</c> unless tied).
 /// </summary>
-public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
+public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguageModel
 {
     private readonly Linear? lmHead;
 
@@ -35,11 +36,30 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     /// <summary>The architecture.</summary>
     public LlamaConfig Config { get; }
 
+    /// <summary>The directory the model was loaded from (its tokenizer files are copied along on save), or null.</summary>
+    public string? SourceDirectory { get; private set; }
+
     /// <summary>The trunk.</summary>
     public LlamaModel Model { get; }
 
     /// <summary>The output projection weight <c>(V, D)</c> (the embedding when tied).</summary>
     public Tensor LmHeadWeight => lmHead?.weight ?? Model.EmbedTokens.weight!;
+
+    /// <inheritdoc />
+    nn.Module ICausalLanguageModel.Module => this;
+
+    /// <summary>The feed-forward slot of every decoder layer, in layer order (dense <see cref="SwiGluMlp"/> or MoE).</summary>
+    public IReadOnlyList<FeedForwardBlock> FeedForwardBlocks => Model.Layers.Select(layer => layer.FeedForward).ToList();
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => LmHeadWeight.device;
+
+    /// <inheritdoc />
+    Tensor ICausalLanguageModel.Forward(Tensor inputIds, Tensor? positionIds, Tensor? attentionMask)
+    {
+        using var output = Forward(inputIds, positionIds, attentionMask);
+        return output.Logits.alias(); // (B, T, V)
+    }
 
     /// <summary>Logits <c>(B, T, V)</c> for <paramref name="inputIds"/> <c>(B, T)</c>.</summary>
     public override Tensor forward(Tensor inputIds)
@@ -71,7 +91,9 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     {
         var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
         using var checkpoint = ShardedCheckpoint.Open(directory);
-        return FromCheckpoint(config, checkpoint, device, dtype, factories);
+        var model = FromCheckpoint(config, checkpoint, device, dtype, factories);
+        model.SourceDirectory = Path.GetFullPath(directory);
+        return model;
     }
 
     /// <summary>Builds a model for <paramref name="config"/> and fills it from <paramref name="checkpoint"/>.</summary>
@@ -97,11 +119,22 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Saves config.json and the weights (sharded above <paramref name="maxShardBytes"/>) into <paramref name="directory"/>.</summary>
-    public void SaveDirectory(string directory, long maxShardBytes = 5L << 30)
+    /// <summary>
+    /// Saves the model as a Hugging Face directory: weights (sharded above <paramref name="maxShardBytes"/>), config.json, and the
+    /// tokenizer files and generation_config.json of <paramref name="companionSource"/> (default: <see cref="SourceDirectory"/>);
+    /// a generation_config.json is written from the config when none is copied. Every file is written atomically.
+    /// </summary>
+    public void SaveDirectory(string directory, long maxShardBytes = 5L << 30, string? companionSource = null)
     {
         var saved = Config with { TorchDtype = DtypeNames.Name(LmHeadWeight.dtype) };
         ModelDirectory.SaveWeights(directory, StateDictLoader.NamedTensors(this), maxShardBytes);
+        var source = companionSource ?? SourceDirectory;
+        var copied = source is null ? [] : ModelDirectory.CopyCompanionFiles(source, directory);
+        if (!copied.Contains(ModelDirectory.GenerationConfigFileName) && !File.Exists(Path.Combine(directory, ModelDirectory.GenerationConfigFileName)))
+        {
+            ModelDirectory.WriteGenerationConfig(directory, Config.BosTokenId, Config.EosTokenIds);
+        }
+
         LlamaConfigJson.Write(saved, Path.Combine(directory, ModelDirectory.ConfigFileName));
     }
 }
