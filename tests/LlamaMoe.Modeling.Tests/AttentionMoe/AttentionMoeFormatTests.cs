@@ -93,6 +93,29 @@ public sealed class AttentionMoeFormatTests
     }
 
     [Test]
+    public void MoeConfigAttentionObjectBuildsAttentionMoeBlocksInTheListedLayers()
+    {
+        var config = Gqa();
+        var options = AttentionMoeOptions.ForAllLayers(config, topK: 2, split: 2) with { Layers = [1] };
+        var moeConfig = new LlamaMoe.Modeling.MoeModel.MoeConfig
+        {
+            Dense = config,
+            ExpertCount = 2,
+            TopK = 1,
+            MoeLayers = [0],
+            ExpertSizes = [[48, 48]],
+            ScaleFactors = [1.0],
+            AttentionMoe = AttentionMoeOptionsJson.Write(options),
+        };
+        var factory = AttentionMoeModelSupport.AttentionFactory(moeConfig)!;
+        using var dense = factory(0, config);
+        using var moe = factory(1, config);
+        Assert.That(dense, Is.InstanceOf<LlamaAttention>());
+        Assert.That(((AttentionMoeBlock)moe).Options, Is.EqualTo(options));
+        Assert.That(AttentionMoeModelSupport.AttentionFactory(moeConfig with { AttentionMoe = null }), Is.Null);
+    }
+
+    [Test]
     public void SlicingWithAPartitionOfAnotherSplitIsLmoe2304()
     {
         var config = Gqa();
