@@ -9,10 +9,12 @@ using static TorchSharp.torch;
 namespace LlamaMoe.Plugins.Evaluation;
 
 /// <summary>The result of one task on one model: its scores and, for expert-usage, the per-layer router statistics.</summary>
-internal sealed record TaskOutcome(IReadOnlyList<TaskScore> Scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> Usage);
+/// <param name="Scores">The task's metrics.</param>
+/// <param name="Usage">Per router kind, the per-layer expert load (expert-usage only; empty otherwise).</param>
+public sealed record TaskOutcome(IReadOnlyList<TaskScore> Scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> Usage);
 
-/// <summary>Runs one evaluation task on one model.</summary>
-internal sealed class TaskEvaluator
+/// <summary>Runs one evaluation task on one model (used by the <c>evaluate</c> step and by <c>llama-moe eval</c>).</summary>
+public sealed class TaskEvaluator
 {
     private readonly LlamaForCausalLM model;
     private readonly ITextTokenizer tokenizer;
@@ -20,6 +22,11 @@ internal sealed class TaskEvaluator
     private readonly int maxBatchTokens;
     private readonly CancellationToken cancellationToken;
 
+    /// <summary>Creates an evaluator for <paramref name="model"/> and its <paramref name="tokenizer"/>.</summary>
+    /// <param name="model">The model (dense or MoE), in evaluation mode.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="maxBatchTokens">Tokens per perplexity batch.</param>
+    /// <param name="cancellationToken">Stops long tasks.</param>
     public TaskEvaluator(LlamaForCausalLM model, ITextTokenizer tokenizer, int maxBatchTokens, CancellationToken cancellationToken)
     {
         this.model = model;
@@ -29,6 +36,7 @@ internal sealed class TaskEvaluator
         scoring = new ModelScoring(model, tokenizer, cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="task"/>; throws LMOE3305 when it selects no data.</summary>
     public TaskOutcome Run(EvaluationTaskOptions task)
     {
         var label = task.Name ?? EvaluateOptions.Label(task.Task);
@@ -37,7 +45,8 @@ internal sealed class TaskEvaluator
         {
             case EvaluationTaskKind.Perplexity:
                 var result = PerplexityEvaluator.Evaluate(model, Sequences(task), maxBatchTokens, cancellationToken);
-                return new([new(label, "mean_nll", result.MeanNll, result.Sequences), new(label, "perplexity", result.Perplexity, result.Sequences)], none);
+                return new([new(label, "mean_nll", result.MeanNll, result.Sequences), new(label, "perplexity", result.Perplexity, result.Sequences),
+                    new(label, "tokens", result.Tokens, result.Sequences)], none);
             case EvaluationTaskKind.Mmlu:
                 var questions = MmluQuestions(task);
                 var mc = MultipleChoiceEvaluator.Evaluate(questions, scoring.Encode, scoring.Score);
