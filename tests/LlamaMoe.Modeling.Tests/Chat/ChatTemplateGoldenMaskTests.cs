@@ -54,14 +54,17 @@ public sealed class ChatTemplateGoldenMaskTests
         var tokenizer = SentencePieceTextTokenizer.Load(SharedData.Tok512Model);
         Assert.That(Spans(new PlainChatTemplate(), tokenizer), Is.EqualTo(new[]
         {
-            "0|<s>Be kind.\nWho is Lily?\n",
+            "0|<s>Be kind.\n Who is Lily?\n",
             "1|A little girl.</s>",
             "0|What does she like?\n",
             "1|She likes the park.</s>",
         }));
     }
 
-    /// <summary>The encoding as runs of equal mask, each as "mask|decoded text" (special tokens kept).</summary>
+    /// <summary>
+    /// The encoding as runs of equal mask, each as "mask|decoded text". Special tokens stay visible: tiktoken decodes them;
+    /// SentencePiece drops BOS/EOS when decoding, so they are written as &lt;s&gt; and &lt;/s&gt; between decoded pieces.
+    /// </summary>
     private static List<string> Spans(IChatTemplate template, ITextTokenizer tokenizer)
     {
         var encoding = template.Encode(Conversation, tokenizer);
@@ -71,12 +74,37 @@ public sealed class ChatTemplateGoldenMaskTests
         {
             if (i == encoding.Ids.Count || encoding.LossMask[i] != encoding.LossMask[start])
             {
-                var ids = encoding.Ids.Skip(start).Take(i - start);
-                spans.Add($"{encoding.LossMask[start]}|{tokenizer.Decode(ids, skipSpecialTokens: false)}");
+                var ids = encoding.Ids.Skip(start).Take(i - start).ToList();
+                spans.Add($"{encoding.LossMask[start]}|{Render(ids, tokenizer)}");
                 start = i;
             }
         }
 
         return spans;
+    }
+
+    private static string Render(List<int> ids, ITextTokenizer tokenizer)
+    {
+        if (tokenizer.Kind != "sentencepiece")
+        {
+            return tokenizer.Decode(ids, skipSpecialTokens: false);
+        }
+
+        var text = new System.Text.StringBuilder();
+        var piece = new List<int>();
+        foreach (var id in ids.Append(-1))
+        {
+            var special = id == tokenizer.BosId ? "<s>" : id == tokenizer.EosId ? "</s>" : id < 0 ? string.Empty : null;
+            if (special is null)
+            {
+                piece.Add(id);
+                continue;
+            }
+
+            text.Append(tokenizer.Decode(piece)).Append(special);
+            piece.Clear();
+        }
+
+        return text.ToString();
     }
 }
