@@ -44,6 +44,11 @@ public sealed class SparseMoeBlock : FeedForwardBlock
         }
     }
 
+    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add field names).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The block's configuration.</summary>
     public SparseMoeBlockOptions Options { get; }
 
