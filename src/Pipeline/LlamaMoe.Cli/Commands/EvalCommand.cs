@@ -3,6 +3,7 @@ using System.Text.Json;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 
 namespace LlamaMoe.Cli.Commands;
@@ -46,7 +47,7 @@ public sealed class EvalCommand : ICliCommand
 
         TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = LlamaForCausalLM.FromDirectory(directory);
+        using var model = CausalLanguageModelLoader.Load(directory);
         var text = File.ReadAllText(data);
         var sequences = format == "stories" ? EvaluationCorpus.Stories(text, tokenizer, maxLength) : EvaluationCorpus.PlainText(text, tokenizer, maxLength);
         var result = PerplexityEvaluator.Evaluate(model, sequences, cancellationToken: cancellationToken);
