@@ -11,6 +11,7 @@ public static class CliFlags
     {
         "json",
         "force-all",
+        "force",
         "quiet",
         "plain",
         "all",

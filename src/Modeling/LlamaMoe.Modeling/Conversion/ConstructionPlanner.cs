@@ -45,8 +45,23 @@ public static class ConstructionPlanner
         return plans;
     }
 
-    /// <summary>Checks the names and that the needed calibration is present.</summary>
+    /// <summary>Checks the names and that the needed calibration statistics are present.</summary>
     public static void Check(ConstructionOptions options, CalibrationArtifact? calibration)
+    {
+        Check(options, calibration is not null);
+        var missing = calibration?.Layers.FirstOrDefault(l =>
+            (options.NeedsCentroids && (l.Centroids is null || l.Centroids.shape[0] != options.Experts))
+            || (options.NeedsImportance && l.Importance is null)
+            || (options.NeedsCoactivation && l.Coactivation is null));
+        if (missing is not null)
+        {
+            throw new LlamaMoeException(ConstructionErrorCodes.CalibrationRequired, "the calibration lacks the statistics this split or router needs (centroids for E clusters, importance or co-activation)",
+                key: "calibration", advice: "Re-run calibration with ConstructionPlanner.CalibrationFor(options).");
+        }
+    }
+
+    /// <summary>Checks the names and options, and that calibration is given when the split or router needs it (before any model is loaded).</summary>
+    public static void Check(ConstructionOptions options, bool hasCalibration)
     {
         if (!ConstructionOptions.SplitMethods.Contains(options.Split))
         {
@@ -69,21 +84,11 @@ public static class ConstructionPlanner
             throw new LlamaMoeException(ConstructionErrorCodes.InvalidConversionOptions, "the sharing split has no residual variant", key: "residual", advice: "Drop --residual or use the gradient split.");
         }
 
-        if (options.NeedsCalibration && calibration is null)
+        if (options.NeedsCalibration && !hasCalibration)
         {
             throw new LlamaMoeException(ConstructionErrorCodes.CalibrationRequired,
                 $"split '{options.Split}' with router '{options.Router}' needs calibration statistics", key: "calibration",
                 advice: "Pass --calibration FILE (and --calibration-format), or use the random/sequential/clustering split with the random router.");
-        }
-
-        var missing = calibration?.Layers.FirstOrDefault(l =>
-            (options.NeedsCentroids && (l.Centroids is null || l.Centroids.shape[0] != options.Experts))
-            || (options.NeedsImportance && l.Importance is null)
-            || (options.NeedsCoactivation && l.Coactivation is null));
-        if (missing is not null)
-        {
-            throw new LlamaMoeException(ConstructionErrorCodes.CalibrationRequired, "the calibration lacks the statistics this split or router needs (centroids for E clusters, importance or co-activation)",
-                key: "calibration", advice: "Re-run calibration with ConstructionPlanner.CalibrationFor(options).");
         }
     }
 

@@ -39,6 +39,4 @@ public static class ConstructionErrorCodes
     /// <summary>Conversion options out of range (experts, top-k, contract layers, residual, scale).</summary>
     public const string InvalidConversionOptions = "LMOE2212";
 
-    /// <summary>Distribution alignment cannot run (dense and MoE models disagree, or no tokens).</summary>
-    public const string AlignmentFailed = "LMOE2213";
 }

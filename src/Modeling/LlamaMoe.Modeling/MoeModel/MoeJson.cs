@@ -13,8 +13,7 @@ internal static class MoeJson
 
     public static int Int(JsonNode node, string key, string? filePath)
     {
-        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<double>(out var d)
-            && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
+        if (AsDouble(node) is { } d && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
         {
             return (int)d;
         }
@@ -23,9 +22,16 @@ internal static class MoeJson
     }
 
     public static double Number(JsonNode node, string key, string? filePath) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<double>(out var d) && double.IsFinite(d)
+        AsDouble(node) is { } d && double.IsFinite(d)
             ? d
             : throw Wrong(key, "a finite number", filePath);
+
+    // A parsed number and an in-memory JsonValue<int> both print as JSON number text.
+    private static double? AsDouble(JsonNode node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+            ? d
+            : null;
 
     public static int[] IntArray(JsonNode node, string key, string? filePath) =>
         node is JsonArray array

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Generation;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 
 namespace LlamaMoe.Cli.Commands;
@@ -32,7 +33,7 @@ public sealed class GenerateCommand : ICliCommand
         options.Validate();
         TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = LlamaForCausalLM.FromDirectory(directory);
+        using var model = CausalLanguageModelLoader.Load(directory);
         var promptIds = tokenizer.Encode(prompt, addBos: true);
         var stops = model.Config.EosTokenIds.Concat(tokenizer.EosId is { } eos ? [eos] : []).Distinct().ToList();
         var generated = TextGenerator.Generate(model, promptIds, options with { StopTokenIds = stops }, cancellationToken);

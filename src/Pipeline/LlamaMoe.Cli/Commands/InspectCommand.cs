@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Cli.Commands;
 
@@ -21,7 +22,9 @@ public sealed class InspectCommand : ICliCommand
     {
         var directory = arguments.Required(0, "the model directory");
         arguments.ThrowOnUnused();
-        var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
+        var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        var moe = CausalLanguageModelLoader.IsNativeMoe(directory) ? MoeConfig.Read(configPath) : null;
+        var config = moe?.ToLlamaConfig() ?? LlamaConfigJson.Read(configPath);
         using var checkpoint = ShardedCheckpoint.Open(directory);
         var infos = checkpoint.Names.Select(checkpoint.Info).ToList();
         var parameters = infos.Sum(i => i.Shape.Aggregate(1L, (a, b) => a * b));
@@ -33,6 +36,16 @@ public sealed class InspectCommand : ICliCommand
         Console.WriteLine($"vocab         {config.VocabSize}, tied embeddings {config.TieWordEmbeddings.ToString().ToLowerInvariant()}");
         Console.WriteLine($"rope          theta {config.RopeTheta.ToString(invariant)}{(config.RopeScaling is { } s ? $", scaling {s.Type} x{s.Factor.ToString(invariant)}" : string.Empty)}");
         Console.WriteLine($"parameters    {parameters.ToString("N0", invariant)}");
+        if (moe is not null)
+        {
+            var (total, active) = MoeModelFactory.ParameterCounts(moe);
+            var scales = string.Join(", ", moe.ScaleFactors.Distinct().Select(s => s.ToString(invariant)));
+            Console.WriteLine($"experts       {moe.ExpertCount} routed, top-k {moe.TopK}, residual {moe.ResidualSize}, scale {scales}");
+            Console.WriteLine($"router        {MoeRouterSpec.NetworkName(moe.Router.Network)}, {MoeRouterSpec.WeightsName(moe.Router.Weights)}{(moe.Router.Noisy ? ", noisy" : string.Empty)}");
+            Console.WriteLine($"moe layers    [{string.Join(", ", moe.MoeLayers)}] of {config.NumHiddenLayers}; expert sizes [{string.Join("; ", moe.ExpertSizes.Select(s => string.Join(",", s)).Distinct())}]");
+            Console.WriteLine($"active        {active.ToString("N0", invariant)} of {total.ToString("N0", invariant)} parameters per token ({(100.0 * active / total).ToString("F1", invariant)}%)");
+        }
+
         Console.WriteLine($"dtypes        {string.Join(", ", infos.GroupBy(i => i.Dtype).Select(g => $"{g.Key} x{g.Count()}"))}");
         Console.WriteLine($"tensors       {infos.Count}");
         foreach (var info in infos)
