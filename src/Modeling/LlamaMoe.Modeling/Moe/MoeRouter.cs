@@ -53,6 +53,11 @@ public sealed class MoeRouter : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add camel-case duplicates).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The router network kind.</summary>
     public RouterNetwork Network { get; }
 

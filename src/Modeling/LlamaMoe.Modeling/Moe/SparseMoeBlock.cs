@@ -47,6 +47,11 @@ public sealed class SparseMoeBlock : FeedForwardBlock
         }
     }
 
+    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add camel-case duplicates).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The block's configuration.</summary>
     public SparseMoeBlockOptions Options { get; }
 
