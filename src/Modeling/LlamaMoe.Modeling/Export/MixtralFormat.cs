@@ -49,9 +49,11 @@ public static class MixtralFormat
         root["num_experts_per_tok"] = layout.TopK;
         root["router_aux_loss_coef"] = 0.01;
         root["output_router_logits"] = false;
-        root["router_jitter_noise"] = 0.0;
+        // router_jitter_noise and attention_dropout are left at transformers' float defaults (0.0): System.Text.Json
+        // writes 0.0 as the integer 0, which strict config classes (transformers 5) refuse for float fields.
+        root.Remove("router_jitter_noise");
+        root.Remove("attention_dropout");
         root["sliding_window"] = null;
-        root["attention_dropout"] = 0.0;
         root["initializer_range"] = root["initializer_range"]?.DeepClone() ?? 0.02;
         root["use_cache"] = true;
         return root;
