@@ -7,7 +7,8 @@ internal static class CliProcess
 {
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "llama-moe.dll");
 
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    /// <summary>Starts the CLI with redirected output (the caller reads and waits).</summary>
+    public static Process Start(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(DllPath);
@@ -16,7 +17,12 @@ internal static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var process = Start(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))

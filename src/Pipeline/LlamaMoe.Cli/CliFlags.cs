@@ -15,7 +15,6 @@ public static class CliFlags
         "quiet",
         "plain",
         "all",
-        "store",
         "dry-run",
         "no-build",
     };

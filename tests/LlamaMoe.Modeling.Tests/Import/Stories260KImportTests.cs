@@ -5,6 +5,7 @@ using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
+using TextGenerator = LlamaMoe.Modeling.Generation.TextGenerator;
 using NUnit.Framework;
 
 namespace LlamaMoe.Modeling.Tests.Import;

@@ -55,6 +55,18 @@ public sealed class TokenizerTests
     }
 
     [Test]
+    public void Llama3TokenizerJsonWithoutTokenizerModelLoadsAsTiktoken()
+    {
+        using var dir = new TempDirectory();
+        var tokenizer = TokenizerLoader.Load(TinyTokenizerJson.Write(dir));
+        Assert.That(tokenizer.Kind, Is.EqualTo("tiktoken"));
+        Assert.That(tokenizer.Encode("hello world"), Is.EqualTo(new[] { 259, 263 }));
+        Assert.That(tokenizer.BosId, Is.EqualTo(TinyTiktoken.BaseCount));
+        Assert.That(tokenizer.TokenToId("<|eot_id|>"), Is.EqualTo(TinyTiktoken.BaseCount + 1));
+        Assert.That(tokenizer.Decode(tokenizer.Encode("hello world ünï", addBos: true)), Is.EqualTo("hello world ünï"));
+    }
+
+    [Test]
     public void MissingTokenizerIsACodedError()
     {
         using var dir = new TempDirectory();

@@ -36,6 +36,9 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguag
     /// <summary>The architecture.</summary>
     public LlamaConfig Config { get; }
 
+    /// <summary>The directory the model was loaded from (its tokenizer files are copied along on save), or null.</summary>
+    public string? SourceDirectory { get; private set; }
+
     /// <summary>The trunk.</summary>
     public LlamaModel Model { get; }
 
@@ -88,7 +91,9 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguag
     {
         var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
         using var checkpoint = ShardedCheckpoint.Open(directory);
-        return FromCheckpoint(config, checkpoint, device, dtype, factories);
+        var model = FromCheckpoint(config, checkpoint, device, dtype, factories);
+        model.SourceDirectory = Path.GetFullPath(directory);
+        return model;
     }
 
     /// <summary>Builds a model for <paramref name="config"/> and fills it from <paramref name="checkpoint"/>.</summary>
@@ -114,11 +119,22 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguag
         }
     }
 
-    /// <summary>Saves config.json and the weights (sharded above <paramref name="maxShardBytes"/>) into <paramref name="directory"/>.</summary>
-    public void SaveDirectory(string directory, long maxShardBytes = 5L << 30)
+    /// <summary>
+    /// Saves the model as a Hugging Face directory: weights (sharded above <paramref name="maxShardBytes"/>), config.json, and the
+    /// tokenizer files and generation_config.json of <paramref name="companionSource"/> (default: <see cref="SourceDirectory"/>);
+    /// a generation_config.json is written from the config when none is copied. Every file is written atomically.
+    /// </summary>
+    public void SaveDirectory(string directory, long maxShardBytes = 5L << 30, string? companionSource = null)
     {
         var saved = Config with { TorchDtype = DtypeNames.Name(LmHeadWeight.dtype) };
         ModelDirectory.SaveWeights(directory, StateDictLoader.NamedTensors(this), maxShardBytes);
+        var source = companionSource ?? SourceDirectory;
+        var copied = source is null ? [] : ModelDirectory.CopyCompanionFiles(source, directory);
+        if (!copied.Contains(ModelDirectory.GenerationConfigFileName) && !File.Exists(Path.Combine(directory, ModelDirectory.GenerationConfigFileName)))
+        {
+            ModelDirectory.WriteGenerationConfig(directory, Config.BosTokenId, Config.EosTokenIds);
+        }
+
         LlamaConfigJson.Write(saved, Path.Combine(directory, ModelDirectory.ConfigFileName));
     }
 }

@@ -53,7 +53,7 @@ public sealed class MoeRouter : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add field names).</summary>
+    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add camel-case duplicates).</summary>
     protected override void RegisterComponents()
     {
     }

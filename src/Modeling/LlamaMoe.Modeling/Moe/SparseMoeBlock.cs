@@ -12,7 +12,8 @@ namespace LlamaMoe.Modeling.Moe;
 /// residual expert <c>mlp_residual.w1/w3/w2.weight</c> (v2 stores it beside the block, as
 /// <c>model.layers.{i}.mlp_residual.*</c>; a checkpoint writer moves the keys one level up).
 /// Output: <c>Σ_selected w_e · scale · Expert_e(x) + Residual(x)</c>, computed by a dropless dispatch that sorts the
-/// token slots by expert and runs every expert once on its contiguous slice.
+/// token slots by expert and runs the experts as grouped batched matmuls (equal sizes, no biases) or once each on
+/// their contiguous slices (see <see cref="DispatchMode"/>).
 /// </summary>
 public sealed class SparseMoeBlock : FeedForwardBlock
 {
@@ -20,6 +21,7 @@ public sealed class SparseMoeBlock : FeedForwardBlock
     private readonly ModuleList<ExpertMlp> experts;
     private readonly ExpertMlp[] expertArray;
     private readonly ExpertMlp? residual;
+    private readonly bool groupable;
 
     /// <summary>Creates the block with freshly initialised weights on <paramref name="device"/>.</summary>
     /// <exception cref="LlamaMoeException">LMOE2101 when the options are out of range.</exception>
@@ -35,6 +37,7 @@ public sealed class SparseMoeBlock : FeedForwardBlock
             .Select(size => new ExpertMlp(options.HiddenSize, size, inputBias, outputBias, device, dtype))
             .ToArray());
         expertArray = experts.ToArray();
+        groupable = GroupedExpertDispatch.Supports(expertArray);
         register_module("gate", gate);
         register_module("experts", experts);
         if (options.ResidualSize is { } residualSize)
@@ -44,7 +47,7 @@ public sealed class SparseMoeBlock : FeedForwardBlock
         }
     }
 
-    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add field names).</summary>
+    /// <summary>Parts are registered explicitly under their checkpoint names; no reflection-based registration (which would add camel-case duplicates).</summary>
     protected override void RegisterComponents()
     {
     }
@@ -54,6 +57,9 @@ public sealed class SparseMoeBlock : FeedForwardBlock
 
     /// <inheritdoc />
     public override string StateDictName => "block_sparse_moe";
+
+    /// <summary>How the routed experts are run (default: grouped matmuls when possible); both give the same result.</summary>
+    public ExpertDispatchMode DispatchMode { get; set; } = ExpertDispatchMode.Auto;
 
     /// <summary>The router.</summary>
     public MoeRouter Gate => gate;
@@ -74,7 +80,10 @@ public sealed class SparseMoeBlock : FeedForwardBlock
         var logits = gate.forward(flat); // (N, E)
         var selectionLogits = gate.SelectionLogits(flat, logits); // (N, E)
         var (weights, selected) = ExpertRouting.Select(selectionLogits, Options.TopK, Options.Weights, flat.dtype); // (N, K), (N, K)
-        var output = ExpertDispatch.Run(flat, weights, selected, expertArray, Options.ScaleFactor); // (N, H)
+        var output = (DispatchMode == ExpertDispatchMode.Auto && groupable
+                ? GroupedExpertDispatch.TryRun(flat, weights, selected, expertArray, Options.ScaleFactor) // (N, H) or null
+                : null)
+            ?? ExpertDispatch.Run(flat, weights, selected, expertArray, Options.ScaleFactor); // (N, H)
         if (residual is not null)
         {
             output = output.add(residual.forward(flat)); // (N, H)

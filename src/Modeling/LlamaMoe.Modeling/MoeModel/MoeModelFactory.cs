@@ -13,9 +13,10 @@ public static class MoeModelFactory
 {
     /// <summary>
     /// Hook for attention-MoE: given the config's <c>attention_moe</c> object, returns the attention factory (or null for
-    /// dense attention). Set once at start-up by the attention-MoE code; null means attention-MoE configs are refused.
+    /// dense attention). Defaults to the built-in attention-MoE support; null means attention-MoE configs are refused.
     /// </summary>
-    public static Func<MoeConfig, Func<int, LlamaConfig, AttentionBlock>?>? AttentionFactoryProvider { get; set; }
+    public static Func<MoeConfig, Func<int, LlamaConfig, AttentionBlock>?>? AttentionFactoryProvider { get; set; } =
+        AttentionMoe.AttentionMoeModelSupport.AttentionFactory;
 
     /// <summary>The per-layer block factories of <paramref name="config"/>.</summary>
     /// <exception cref="LlamaMoeException">LMOE2205 when the config has attention-MoE but no attention-MoE code is registered.</exception>

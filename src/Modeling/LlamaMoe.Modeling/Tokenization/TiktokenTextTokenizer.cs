@@ -45,11 +45,16 @@ public sealed partial class TiktokenTextTokenizer : ITextTokenizer
     /// <summary>Loads a tiktoken rank file; special tokens follow the ranks unless <paramref name="specialTokens"/> is given.</summary>
     public static TiktokenTextTokenizer Load(string path, IReadOnlyDictionary<string, int>? specialTokens = null)
     {
+        using var stream = File.OpenRead(path);
+        return Load(stream, File.ReadLines(path).Count(l => l.Trim().Length > 0), specialTokens, path);
+    }
+
+    /// <summary>Loads a tiktoken rank stream holding <paramref name="baseCount"/> ranks.</summary>
+    public static TiktokenTextTokenizer Load(Stream stream, int baseCount, IReadOnlyDictionary<string, int>? specialTokens, string path)
+    {
         try
         {
-            var baseCount = File.ReadLines(path).Count(l => l.Trim().Length > 0);
             var specials = specialTokens ?? Llama3SpecialTokenNames().Select((n, i) => (n, i)).ToDictionary(p => p.n, p => baseCount + p.i, StringComparer.Ordinal);
-            using var stream = File.OpenRead(path);
             var preTokenizer = new RegexPreTokenizer(Llama3Pattern(), specials.ToDictionary(p => p.Key, p => p.Value));
             var tokenizer = TiktokenTokenizer.Create(stream, preTokenizer, normalizer: null, specialTokens: specials.ToDictionary(p => p.Key, p => p.Value));
             return new TiktokenTextTokenizer(tokenizer, specials, Math.Max(baseCount, specials.Values.DefaultIfEmpty(0).Max() + 1));

@@ -7,6 +7,7 @@ namespace LlamaMoe.Modeling.Tokenization;
 /// <summary>
 /// Picks the tokenizer of a model directory: <c>tokenizer.model</c> as SentencePiece (protobuf) or as a tiktoken rank
 /// file (text lines "base64 rank"); Llama 3 special tokens are taken from <c>tokenizer.json</c>'s added_tokens when present.
+/// Without tokenizer.model, a byte-level BPE <c>tokenizer.json</c> (Llama 3) is loaded through <see cref="ByteLevelBpeConverter"/>.
 /// </summary>
 public static class TokenizerLoader
 {
@@ -14,6 +15,12 @@ public static class TokenizerLoader
     public static ITextTokenizer Load(string directory)
     {
         var model = Path.Combine(directory, "tokenizer.model");
+        var json = Path.Combine(directory, "tokenizer.json");
+        if (!File.Exists(model) && File.Exists(json))
+        {
+            return ByteLevelBpeConverter.Load(json);
+        }
+
         if (!File.Exists(model))
         {
             throw new LlamaMoeException(FormatErrorCodes.TokenizerMissing, "the model directory has no tokenizer.model", directory,

@@ -1,0 +1,72 @@
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
+
+namespace LlamaMoe.Modeling.Export;
+
+/// <summary>
+/// Exports a model directory (dense LLaMA, native MoE, Mixtral, LLaMA-MoE v1 or v2, detected from config.json) to
+/// <c>native</c>, <c>mixtral</c>, <c>llama-moe-v2</c> or <c>gguf</c>. Dense models go to gguf only.
+/// </summary>
+public static class ModelExporter
+{
+    /// <summary>The export format names.</summary>
+    public static IReadOnlyList<string> Formats { get; } = ["native", "mixtral", "llama-moe-v2", "gguf"];
+
+    /// <summary>Reads any supported MoE directory into the native layout (LMOE1220 when it is not an MoE directory).</summary>
+    public static MoeCheckpoint ReadMoe(string directory) => NativeMoeFormat.ConfigModelType(directory) switch
+    {
+        NativeMoeFormat.ModelType => NativeMoeFormat.Read(directory),
+        "llama_moe" => LlamaMoeV1Reader.Read(directory),
+        "mixtral" when IsV2(directory) => LlamaMoeV2Format.Read(directory),
+        "mixtral" => MixtralFormat.Read(directory),
+        var other => throw new LlamaMoeException(ExportErrorCodes.MoeConfigInvalid, $"model_type '{other ?? "(unreadable)"}' is not an MoE format (llamamoe, mixtral, llama_moe)",
+            Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type"),
+    };
+
+    /// <summary>Exports <paramref name="source"/> as <paramref name="format"/> into <paramref name="output"/> (a directory, or a .gguf file for gguf).</summary>
+    /// <returns>A one-line description of what was written.</returns>
+    public static string Export(string source, string format, string output, GgufTensorType ggufType = GgufTensorType.F32)
+    {
+        if (!Formats.Contains(format))
+        {
+            throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
+        }
+
+        if (NativeMoeFormat.ConfigModelType(source) == "llama")
+        {
+            if (format != "gguf")
+            {
+                throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"a dense LLaMA is exported only to gguf, not {format}", source, "format", "Use --format gguf, or convert it to MoE first.");
+            }
+
+            var config = LlamaConfigJson.Read(Path.Combine(source, ModelDirectory.ConfigFileName));
+            var tensors = CheckpointTensors.ReadAll(source);
+            try
+            {
+                GgufLlamaExporter.ExportDense(config, tensors, TokenizerDirectory(source), output, ggufType);
+            }
+            finally
+            {
+                tensors.ForEach(t => t.Value.Dispose());
+            }
+
+            return $"dense llama -> gguf {output}";
+        }
+
+        using var checkpoint = ReadMoe(source);
+        switch (format)
+        {
+            case "native": NativeMoeFormat.Write(checkpoint, output, source); break;
+            case "mixtral": MixtralFormat.Write(checkpoint, output, source); break;
+            case "llama-moe-v2": LlamaMoeV2Format.Write(checkpoint, output, source); break;
+            default: GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
+        }
+
+        return $"MoE ({checkpoint.Layout.ExpertCount} experts, top-{checkpoint.Layout.TopK}, {checkpoint.Layout.MoeLayers.Count} MoE layers) -> {format} {output}";
+    }
+
+    private static bool IsV2(string directory) =>
+        File.ReadAllText(Path.Combine(directory, ModelDirectory.ConfigFileName)) is var text && (text.Contains("\"scale_factor\"", StringComparison.Ordinal) || text.Contains("\"moe_type\"", StringComparison.Ordinal));
+
+    private static string? TokenizerDirectory(string source) => File.Exists(Path.Combine(source, "tokenizer.model")) ? source : null;
+}

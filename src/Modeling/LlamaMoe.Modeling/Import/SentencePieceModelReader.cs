@@ -1,0 +1,136 @@
+using System.Text;
+using LlamaMoe.Modeling.Checkpoints;
+
+namespace LlamaMoe.Modeling.Import;
+
+/// <summary>The parts of a SentencePiece <c>ModelProto</c> a GGUF export needs.</summary>
+/// <param name="Pieces">Piece strings in id order.</param>
+/// <param name="Scores">Piece scores.</param>
+/// <param name="Types">Piece types (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte).</param>
+/// <param name="UnkId">trainer_spec.unk_id.</param>
+/// <param name="BosId">trainer_spec.bos_id (-1 when none).</param>
+/// <param name="EosId">trainer_spec.eos_id (-1 when none).</param>
+/// <param name="PadId">trainer_spec.pad_id (-1 when none).</param>
+/// <param name="AddDummyPrefix">normalizer_spec.add_dummy_prefix.</param>
+public sealed record SentencePieceModel(IReadOnlyList<string> Pieces, IReadOnlyList<float> Scores, IReadOnlyList<int> Types, int UnkId, int BosId, int EosId, int PadId, bool AddDummyPrefix);
+
+/// <summary>Reads a SentencePiece <c>tokenizer.model</c> (protobuf) with bounds checks (LMOE1151 when malformed).</summary>
+public static class SentencePieceModelReader
+{
+    /// <summary>Reads <paramref name="path"/>.</summary>
+    public static SentencePieceModel Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var pieces = new List<string>();
+        var scores = new List<float>();
+        var types = new List<int>();
+        int unk = 0, bos = 1, eos = 2, pad = -1;
+        var dummyPrefix = true;
+        try
+        {
+            foreach (var (field, wire, value, data) in Fields(bytes))
+            {
+                if (field == 1 && wire == 2)
+                {
+                    string piece = string.Empty;
+                    float score = 0;
+                    var type = 1;
+                    foreach (var (f, w, v, d) in Fields(data))
+                    {
+                        if (f == 1 && w == 2) piece = Encoding.UTF8.GetString(d);
+                        else if (f == 2 && w == 5) score = BitConverter.ToSingle(d);
+                        else if (f == 3 && w == 0) type = (int)v;
+                    }
+
+                    pieces.Add(piece);
+                    scores.Add(score);
+                    types.Add(type);
+                }
+                else if (field == 2 && wire == 2)
+                {
+                    foreach (var (f, w, v, _) in Fields(data))
+                    {
+                        if (w != 0) continue;
+                        if (f == 40) unk = (int)(long)v;
+                        else if (f == 41) bos = (int)(long)v;
+                        else if (f == 42) eos = (int)(long)v;
+                        else if (f == 43) pad = (int)(long)v;
+                    }
+                }
+                else if (field == 3 && wire == 2)
+                {
+                    foreach (var (f, w, v, _) in Fields(data))
+                    {
+                        if (f == 3 && w == 0) dummyPrefix = v != 0;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or OverflowException)
+        {
+            throw Malformed(path, ex.Message);
+        }
+
+        return pieces.Count == 0 ? throw Malformed(path, "no pieces") : new SentencePieceModel(pieces, scores, types, unk, bos, eos, pad, dummyPrefix);
+    }
+
+    private static IEnumerable<(int Field, int Wire, ulong Value, byte[] Data)> Fields(byte[] buffer)
+    {
+        var pos = 0;
+        while (pos < buffer.Length)
+        {
+            var tag = Varint(buffer, ref pos);
+            var field = (int)(tag >> 3);
+            var wire = (int)(tag & 7);
+            switch (wire)
+            {
+                case 0:
+                    yield return (field, wire, Varint(buffer, ref pos), []);
+                    break;
+                case 1:
+                    yield return (field, wire, 0, Slice(buffer, ref pos, 8));
+                    break;
+                case 2:
+                    var length = Varint(buffer, ref pos);
+                    yield return (field, wire, 0, Slice(buffer, ref pos, length > int.MaxValue ? throw new OverflowException("length") : (int)length));
+                    break;
+                case 5:
+                    yield return (field, wire, 0, Slice(buffer, ref pos, 4));
+                    break;
+                default:
+                    throw new ArgumentException($"unsupported protobuf wire type {wire}");
+            }
+        }
+    }
+
+    private static byte[] Slice(byte[] buffer, ref int pos, int length)
+    {
+        if (length < 0 || length > buffer.Length - pos)
+        {
+            throw new ArgumentException("a field runs past the end of the message");
+        }
+
+        var slice = buffer.AsSpan(pos, length).ToArray();
+        pos += length;
+        return slice;
+    }
+
+    private static ulong Varint(byte[] buffer, ref int pos)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            var b = buffer[pos++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        throw new ArgumentException("varint longer than 10 bytes");
+    }
+
+    private static LlamaMoeException Malformed(string path, string message) =>
+        new(FormatErrorCodes.TokenizerMalformed, "tokenizer.model is not a valid SentencePiece model: " + message, path, advice: "Use the model's original tokenizer.model.");
+}

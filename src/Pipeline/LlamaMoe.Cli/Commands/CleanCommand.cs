@@ -1,0 +1,62 @@
+using LlamaMoe.Pipeline.Definition;
+using LlamaMoe.Pipeline.Diagnostics;
+using LlamaMoe.Pipeline.Store;
+
+namespace LlamaMoe.Cli.Commands;
+
+/// <summary><c>llama-moe clean</c>: deletes what a pipeline built: its artifact store, lock file and artifacts view.</summary>
+public sealed class CleanCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "clean";
+
+    /// <inheritdoc />
+    public string Summary => "Delete a pipeline's artifact store, lock file and artifacts/NAME folder.";
+
+    /// <inheritdoc />
+    public string Usage => $"llama-moe clean <pipeline.yaml> {PipelineCommandSupport.CommonUsage}";
+
+    /// <inheritdoc />
+    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    {
+        var path = arguments.Required(0, "pipeline file");
+        var settings = PipelineCommandSupport.Settings(arguments);
+        arguments.ThrowOnUnused();
+        var diagnostics = new List<Diagnostic>();
+        var definition = PipelineParser.Parse(path, settings, diagnostics);
+        PipelineCommandSupport.PrintDiagnostics(diagnostics);
+        if (definition is null)
+        {
+            return ExitCodes.Failure;
+        }
+
+        if (Directory.Exists(definition.StoreDirectory))
+        {
+            using (new ArtifactStore(definition.StoreDirectory).AcquireLock())
+            {
+                foreach (var entry in Directory.EnumerateFileSystemEntries(definition.StoreDirectory).Where(e => Path.GetFileName(e) != "store.lock"))
+                {
+                    if (Directory.Exists(entry))
+                    {
+                        Directory.Delete(entry, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(entry);
+                    }
+                }
+            }
+
+            Directory.Delete(definition.StoreDirectory, recursive: true);
+        }
+
+        if (Directory.Exists(definition.ArtifactsViewDirectory))
+        {
+            Directory.Delete(definition.ArtifactsViewDirectory, recursive: true);
+        }
+
+        File.Delete(definition.LockFilePath);
+        Console.WriteLine($"removed {definition.StoreDirectory}, {definition.ArtifactsViewDirectory} and {definition.LockFilePath}");
+        return ExitCodes.Success;
+    }
+}

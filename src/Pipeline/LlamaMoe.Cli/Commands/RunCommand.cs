@@ -1,0 +1,92 @@
+using System.Text.Json;
+using LlamaMoe.Cli.Rendering;
+using LlamaMoe.Pipeline.Diagnostics;
+using LlamaMoe.Pipeline.Execution;
+using LlamaMoe.Pipeline.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace LlamaMoe.Cli.Commands;
+
+/// <summary><c>llama-moe run</c>: runs the stale stages of a pipeline.</summary>
+public sealed class RunCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "run";
+
+    /// <inheritdoc />
+    public string Summary => "Run a pipeline: only stages whose inputs, options or plugin changed.";
+
+    /// <inheritdoc />
+    public string Usage => $"llama-moe run <pipeline.yaml> [--force STAGE]... [--force-all] [--until STAGE] [--json] [--plain] {PipelineCommandSupport.CommonUsage}";
+
+    /// <inheritdoc />
+    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    {
+        var path = arguments.Required(0, "pipeline file");
+        var settings = PipelineCommandSupport.Settings(arguments);
+        var force = arguments.Options("force").ToHashSet(StringComparer.Ordinal);
+        var forceAll = arguments.Flag("force-all");
+        var until = arguments.Option("until");
+        var json = arguments.Flag("json");
+        var plain = arguments.Flag("plain") || json || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive;
+        arguments.ThrowOnUnused();
+        var pipeline = PipelineCommandSupport.Load(path, settings);
+        if (pipeline is null)
+        {
+            return ExitCodes.Failure;
+        }
+
+        if (forceAll)
+        {
+            force.UnionWith(pipeline.Stages.Select(s => s.Id));
+        }
+
+        var log = json ? Console.Error : Console.Out;
+        PipelineCommandSupport.PrintLoadedAssemblies(pipeline, log);
+        try
+        {
+            IReadOnlyList<StageOutcome> outcomes;
+            if (plain)
+            {
+                outcomes = Execute(pipeline, new PlainRunObserver(log), force, until, cancellationToken);
+            }
+            else
+            {
+                outcomes = AnsiConsole.Progress().AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                    .Start(context => Execute(pipeline, new SpectreRunObserver(context), force, until, cancellationToken));
+            }
+
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(
+                    outcomes.Select(o => new { stage = o.StageId, status = o.Status.ToString(), key = o.Key, output = o.OutputDigest, changed = o.OutputChanged, reasons = o.Reasons, seconds = o.Elapsed.TotalSeconds }),
+                    new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                var ran = outcomes.Count(o => o.Status == StageStatus.Ran);
+                log.WriteLine($"{pipeline.Definition.Name}: {ran} stage(s) ran, {outcomes.Count(o => o.Status == StageStatus.UpToDate)} up to date; artifacts in {pipeline.Definition.ArtifactsViewDirectory}");
+            }
+
+            return ExitCodes.Success;
+        }
+        catch (PipelineDiagnosticsException ex)
+        {
+            PipelineCommandSupport.PrintDiagnostics(ex.Diagnostics);
+            return ExitCodes.Failure;
+        }
+        catch (LlamaMoeException ex) when (ex.Code == DiagnosticCodes.StoreLocked)
+        {
+            Console.Error.WriteLine(ex.ToCanonicalString());
+            return ExitCodes.StoreLocked;
+        }
+    }
+
+    private static IReadOnlyList<StageOutcome> Execute(LoadedPipeline pipeline, IPipelineRunObserver observer, IReadOnlySet<string> force, string? until, CancellationToken cancellationToken)
+    {
+        using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, observer).BuildServiceProvider();
+        return new PipelineRunner(pipeline, services).RunAsync(force, until, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+    }
+}

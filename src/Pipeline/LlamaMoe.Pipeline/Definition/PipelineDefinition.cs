@@ -1,0 +1,49 @@
+using LlamaMoe.Pipeline.Diagnostics;
+using LlamaMoe.Pipeline.Yaml;
+
+namespace LlamaMoe.Pipeline.Definition;
+
+/// <summary>A parsed pipeline file, before plugins and options are checked.</summary>
+public sealed record PipelineDefinition
+{
+    /// <summary>The pipeline file's full path.</summary>
+    public required string FilePath { get; init; }
+
+    /// <summary>The folder holding the pipeline file; relative paths resolve against it.</summary>
+    public string Directory => Path.GetDirectoryName(FilePath)!;
+
+    /// <summary>The <c>name:</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The resolved <c>vars:</c>.</summary>
+    public required IReadOnlyDictionary<string, string> Vars { get; init; }
+
+    /// <summary>Resolved full paths of <c>plugins:</c> entries with their locations.</summary>
+    public required IReadOnlyList<(string Path, SourceLocation Location)> Plugins { get; init; }
+
+    /// <summary>The store folder (<c>store:</c>, default <c>.llamamoe</c> beside the pipeline), full path.</summary>
+    public required string StoreDirectory { get; init; }
+
+    /// <summary>The pipeline seed (<c>seed:</c>, default 0).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The requested device (<c>device:</c>: auto, cpu or cuda; default auto).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>The stages in file order.</summary>
+    public required IReadOnlyList<StageDefinition> Stages { get; init; }
+
+    /// <summary>The lock file path, <c>NAME.lock.json</c>... always <c>pipeline.lock.json</c> beside the file's stem.</summary>
+    public string LockFilePath => Path.Combine(Directory, Path.GetFileNameWithoutExtension(FilePath) + ".lock.json");
+
+    /// <summary>The readable outputs folder <c>artifacts/NAME</c> beside the pipeline.</summary>
+    public string ArtifactsViewDirectory => Path.Combine(Directory, "artifacts", Name);
+}
+
+/// <summary>One stage as written.</summary>
+/// <param name="Id">The stage id.</param>
+/// <param name="Location">Where the stage's key is.</param>
+/// <param name="Uses">The plugin name scalar.</param>
+/// <param name="Needs">The needed stage id scalars, in order.</param>
+/// <param name="With">The options mapping, or null.</param>
+public sealed record StageDefinition(string Id, SourceLocation Location, YScalar Uses, IReadOnlyList<YScalar> Needs, YMapping? With);

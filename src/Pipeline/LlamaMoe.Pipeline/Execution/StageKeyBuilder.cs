@@ -1,0 +1,58 @@
+using LlamaMoe.Pipeline.Diagnostics;
+using LlamaMoe.Pipeline.Store;
+
+namespace LlamaMoe.Pipeline.Execution;
+
+/// <summary>Binds a stage's options with its inputs known and computes what its key is made of.</summary>
+public static class StageKeyBuilder
+{
+    /// <summary>Binds and digests; throws <see cref="PipelineDiagnosticsException"/> on problems.</summary>
+    public static (StepOptions Options, StageKeyInputs KeyInputs) Build(
+        LoadedPipeline pipeline,
+        ResolvedStage stage,
+        IReadOnlyDictionary<string, ArtifactHandle> inputs,
+        FileDigests digests,
+        string device,
+        Func<string, string?> environment)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var (options, binder) = StageBinding.Bind(pipeline.Definition, stage, environment, (id, name) => Output(inputs, id, name), diagnostics);
+        if (options is null || diagnostics.Count > 0)
+        {
+            throw new PipelineDiagnosticsException(diagnostics.Count > 0 ? diagnostics : [stage.Definition.Location.Error(DiagnosticCodes.BadStageReference, $"stage '{stage.Id}' has unresolved values")]);
+        }
+
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, path) in binder.InputPaths)
+        {
+            files[key] = digests.OfPath(path);
+        }
+
+        var keyInputs = new StageKeyInputs
+        {
+            Plugin = stage.Plugin.Name,
+            Version = stage.Plugin.Version,
+            Options = Options.OptionsCanonicalizer.ToCanonicalJson(options, pipeline.Definition.Directory),
+            Artifacts = new SortedDictionary<string, string>(stage.Definition.Needs.ToDictionary(n => n.Value, n => inputs[n.Value].Digest), StringComparer.Ordinal),
+            Files = files,
+            Device = device,
+            Seed = pipeline.Definition.Seed,
+        };
+        return (options, keyInputs);
+    }
+
+    private static string? Output(IReadOnlyDictionary<string, ArtifactHandle> inputs, string stageId, string name)
+    {
+        if (!inputs.TryGetValue(stageId, out var handle))
+        {
+            return null;
+        }
+
+        return name switch
+        {
+            "path" => handle.Directory,
+            "digest" => handle.Digest,
+            _ => handle.Outputs.GetValueOrDefault(name),
+        };
+    }
+}

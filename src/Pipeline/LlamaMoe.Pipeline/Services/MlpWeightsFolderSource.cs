@@ -1,0 +1,16 @@
+using System.Composition;
+using LlamaMoe.Pipeline.Splitting;
+
+namespace LlamaMoe.Pipeline.Services;
+
+/// <summary>The built-in weight source for the <see cref="MlpWeightsFolder"/> format.</summary>
+[Export(typeof(IMlpWeightSource))]
+public sealed class MlpWeightsFolderSource : IMlpWeightSource
+{
+    /// <inheritdoc />
+    public bool CanRead(string modelDirectory) => MlpWeightsFolder.IsMlpWeightsFolder(modelDirectory);
+
+    /// <inheritdoc />
+    public IEnumerable<MlpLayerWeights> ReadLayers(string modelDirectory, CancellationToken cancellationToken) =>
+        MlpWeightsFolder.Read(modelDirectory, cancellationToken);
+}

@@ -1,0 +1,34 @@
+using System.Text;
+
+namespace LlamaMoe.Pipeline.Store;
+
+/// <summary>Writes the manifest of a finished artifact folder and computes its content digest.</summary>
+public static class ArtifactSealer
+{
+    /// <summary>
+    /// Digests every file in <paramref name="directory"/> and writes <c>artifact.json</c>. The digest covers kind,
+    /// outputs and files (relative path and content), never timestamps or the producer.
+    /// </summary>
+    public static ArtifactManifest Seal(string directory, string kind, ArtifactProducer producer, IEnumerable<KeyValuePair<string, string>> outputs, FileDigests digests)
+    {
+        var files = digests.OfDirectoryFiles(directory, exclude: ArtifactManifest.FileName);
+        var sortedOutputs = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Key, o => o.Value), StringComparer.Ordinal);
+        var text = new StringBuilder("llamamoe-artifact/1\nkind ").Append(kind).Append('\n');
+        foreach (var (name, value) in sortedOutputs)
+        {
+            text.Append("output ").Append(name).Append('=').Append(value.Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
+        }
+
+        foreach (var (path, digest) in files)
+        {
+            text.Append("file ").Append(path).Append(' ').Append(digest).Append('\n');
+        }
+
+        var manifest = new ArtifactManifest
+        {
+            Kind = kind, Producer = producer, Outputs = sortedOutputs, Files = files, Digest = FileDigests.OfText(text.ToString()),
+        };
+        File.WriteAllText(Path.Combine(directory, ArtifactManifest.FileName), manifest.ToJson());
+        return manifest;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Testing;
+using NUnit.Framework;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.Tests.Export;
+
+public sealed class MoeFormatRoundTripTests
+{
+    private static TempDirectory? work;
+    private static LlamaForCausalLM? dense;
+
+    [OneTimeSetUp]
+    public void ImportDense()
+    {
+        TorchRuntime.EnsureLoaded();
+        work = new TempDirectory("moe-formats");
+        dense = LlamaForCausalLM.FromDirectory(MoeTestModels.ImportStories(work.Combine("dense")));
+    }
+
+    [OneTimeTearDown]
+    public void Cleanup()
+    {
+        dense?.Dispose();
+        work?.Dispose();
+    }
+
+    [Test]
+    public void NativeWriteReadIsBitwiseIdentical()
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        var dir = work!.Combine("native");
+        NativeMoeFormat.Write(checkpoint, dir);
+        using var back = NativeMoeFormat.Read(dir);
+        Assert.That(back.Layout.MoeLayers, Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(back.Layout.ResidualSize, Is.EqualTo(44));
+        Assert.That(back.Layout.ExpertSizes.SelectMany(s => s), Is.All.EqualTo(32));
+        AssertSameTensors(checkpoint, back, name => name);
+    }
+
+    [Test]
+    public void MixtralExportFoldsScaleAndReadsBackWithEqualLogits()
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0);
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        var dir = work!.Combine("mixtral");
+        MixtralFormat.Write(checkpoint, dir);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
+        Assert.That(config["model_type"]!.GetValue<string>(), Is.EqualTo("mixtral"));
+        Assert.That(config["architectures"]![0]!.GetValue<string>(), Is.EqualTo("MixtralForCausalLM"));
+        Assert.That(config["intermediate_size"]!.GetValue<int>(), Is.EqualTo(43));
+        Assert.That(config["num_local_experts"]!.GetValue<int>(), Is.EqualTo(4));
+        Assert.That(config["num_experts_per_tok"]!.GetValue<int>(), Is.EqualTo(2));
+        Assert.That(config["output_router_logits"]!.GetValue<bool>(), Is.False);
+        Assert.That(config.ContainsKey("sliding_window") && config["sliding_window"] is null, Is.True);
+        using (var weights = ShardedCheckpoint.Open(dir))
+        using (var w2 = weights.Read(MoeTensorNames.Expert(0, 1, "w2")))
+        {
+            Assert.That(w2.allclose(checkpoint[MoeTensorNames.Expert(0, 1, "w2")].mul(2.0)), Is.True, "scale folded into w2");
+        }
+
+        using var back = MixtralFormat.Read(dir);
+        Assert.That(back.Layout.ScaleFactors, Is.All.EqualTo(1.0));
+        Assert.That(back.Base.IntermediateSize, Is.EqualTo(172));
+        using var reloaded = back.ToModel();
+        var diff = LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(moe, MoeTestModels.TestIds), MoeTestModels.Logits(reloaded, MoeTestModels.TestIds));
+        Assert.That(diff, Is.LessThan(1e-5));
+    }
+
+    [TestCase(44, null, "LMOE1210")]
+    [TestCase(0, new[] { 0, 1, 2 }, "LMOE1212")]
+    public void MixtralExportRefusesModelsThatDoNotFit(int residual, int[]? moeLayers, string code)
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, residual, moeLayers);
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        var ex = Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("refused-" + code)));
+        Assert.That(ex!.Code, Is.EqualTo(code));
+    }
+
+    [Test]
+    public void MixtralExportRefusesTanhRouter()
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK);
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        Assert.That(Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("tanh")))!.Code, Is.EqualTo("LMOE1214"));
+    }
+
+    [Test]
+    public void LlamaMoeV2KeepsResidualAtLayerLevelAndRoundTrips()
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 4.0, residual: 44);
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        var dir = work!.Combine("v2");
+        LlamaMoeV2Format.Write(checkpoint, dir);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
+        Assert.That(config["scale_factor"]!.GetValue<double>(), Is.EqualTo(4.0));
+        Assert.That(config["intermediate_size_residual"]!.GetValue<int>(), Is.EqualTo(44));
+        Assert.That(config["intermediate_size"]!.GetValue<int>(), Is.EqualTo(32));
+        using (var weights = ShardedCheckpoint.Open(dir))
+        {
+            Assert.That(weights.Contains("model.layers.2.mlp_residual.w1.weight"), Is.True);
+            Assert.That(weights.Names.Any(n => n.Contains("block_sparse_moe.mlp_residual", StringComparison.Ordinal)), Is.False);
+        }
+
+        using var back = LlamaMoeV2Format.Read(dir);
+        Assert.That(back.Layout.ResidualSize, Is.EqualTo(44));
+        Assert.That(back.Layout.ScaleFactors, Is.All.EqualTo(4.0));
+        Assert.That(back.Base.IntermediateSize, Is.EqualTo(172));
+        AssertSameTensors(checkpoint, back, name => name);
+    }
+
+    [Test]
+    public void LlamaMoeV1HandBuiltCheckpointReadsToAnEquivalentModel()
+    {
+        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK, noisy: true);
+        var dir = work!.Combine("v1");
+        Directory.CreateDirectory(dir);
+        var v1Tensors = StateDictLoader.NamedTensors(moe).Select(p => new KeyValuePair<string, Tensor>(ToV1(p.Key), p.Value)).ToList();
+        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), v1Tensors);
+        var config = LlamaMoe.Modeling.Config.LlamaConfigJson.ToJsonObject(moe.Config with { ModelType = "llama_moe" });
+        config["architectures"] = new JsonArray("LlamaMoEForCausalLM");
+        config["num_experts"] = 4;
+        config["num_selects"] = 2;
+        config["size_experts"] = new JsonArray(Enumerable.Range(0, 5).Select(_ => (JsonNode?)new JsonArray(43, 43, 43, 43)).ToArray());
+        config["gate_type"] = "TopKBalancedNoisyGate";
+        config["gate_network"] = "mlp";
+        config["gate_use_softmax"] = true;
+        config["gate_add_noise"] = true;
+        config["gate_noise_epsilon"] = 0.01;
+        config["calculator_type"] = "UniversalCalculator";
+        config["multiply_gate_scores"] = true;
+        config["score_scale_factor"] = 2.0;
+        config["gates"] = "mlp";
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+
+        using var back = LlamaMoeV1Reader.Read(dir);
+        Assert.That(back.Layout.Router, Is.EqualTo(RouterNetwork.TanhMlp));
+        Assert.That(back.Layout.Weights, Is.EqualTo(RoutingWeights.SoftmaxOverTopK));
+        Assert.That(back.Layout.Noisy, Is.True);
+        using var reloaded = back.ToModel();
+        Assert.That(LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(moe, MoeTestModels.TestIds), MoeTestModels.Logits(reloaded, MoeTestModels.TestIds)), Is.EqualTo(0.0));
+    }
+
+    private static string ToV1(string native)
+    {
+        var layer = MoeTensorNames.LayerOf(native);
+        var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
+        if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
+        {
+            return native;
+        }
+
+        var rest = native[block.Length..].Split('.');
+        return rest[0] == "experts"
+            ? $"model.layers.{layer}.mlp.calculator.experts.{(rest[2] switch { "w1" => "weight_gate", "w3" => "weight_up", _ => "weight_down" })}.{rest[1]}"
+            : $"model.layers.{layer}.mlp.{string.Join('.', rest)}";
+    }
+
+    private static void AssertSameTensors(MoeCheckpoint expected, MoeCheckpoint actual, Func<string, string> rename)
+    {
+        Assert.That(actual.Tensors.Select(t => t.Key).Order(), Is.EqualTo(expected.Tensors.Select(t => rename(t.Key)).Order()));
+        foreach (var (name, tensor) in expected.Tensors)
+        {
+            Assert.That(actual[rename(name)].bytes.SequenceEqual(tensor.bytes), Is.True, name);
+        }
+    }
+}

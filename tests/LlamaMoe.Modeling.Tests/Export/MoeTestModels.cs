@@ -1,0 +1,82 @@
+using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.Tests.Export;
+
+/// <summary>Builds small MoE models from the dense stories260K for the export tests.</summary>
+internal static class MoeTestModels
+{
+    /// <summary>Imports stories260K.bin (with tok512.model) into <paramref name="directory"/>.</summary>
+    public static string ImportStories(string directory)
+    {
+        ModelImporter.Import(SharedData.Stories260KBin, directory, SharedData.Tok512Model);
+        return directory;
+    }
+
+    /// <summary>
+    /// An MoE copy of <paramref name="dense"/>: layers in <paramref name="moeLayers"/> (all when null) get E experts from a
+    /// sequential split (after <paramref name="residual"/> leading neurons kept as the residual expert) and a seeded random router.
+    /// </summary>
+    public static LlamaForCausalLM FromDense(LlamaForCausalLM dense, int experts, int topK, double scale, int residual = 0, int[]? moeLayers = null,
+        RouterNetwork router = RouterNetwork.Linear, RoutingWeights weights = RoutingWeights.SoftmaxRenormalized, bool noisy = false, long seed = 7)
+    {
+        var config = dense.Config;
+        var neurons = config.IntermediateSize;
+        var routed = neurons - residual;
+        var sequential = SimpleSplits.Sequential(routed, experts);
+        var partition = new ExpertPartition(neurons, sequential.Experts.Select(e => e.Select(n => n + residual).ToArray()).ToArray(),
+            residual > 0 ? Enumerable.Range(0, residual).ToArray() : null, false);
+        var isMoe = (int layer) => moeLayers?.Contains(layer) ?? true;
+        var options = ExpertSlicer.OptionsFor(partition, config.HiddenSize, topK, scale, new SparseMoeBlockOptions(config.HiddenSize, partition.ExpertSizes, topK, Router: router, Weights: weights, NoisyGate: noisy));
+        var model = new LlamaForCausalLM(config, new LlamaBlockFactories(FeedForward: (i, c) => isMoe(i) ? new SparseMoeBlock(options) : new SwiGluMlp(c)));
+        var denseState = dense.state_dict();
+        var generator = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            foreach (var (name, target) in model.state_dict())
+            {
+                if (denseState.TryGetValue(name, out var source))
+                {
+                    target.copy_(source);
+                }
+                else if (name.Contains(".gate.", StringComparison.Ordinal))
+                {
+                    target.copy_(randn(target.shape, generator: generator).mul(name.Contains("weight_noise", StringComparison.Ordinal) ? 0.0 : 0.5));
+                }
+            }
+
+            for (var i = 0; i < config.NumHiddenLayers; i++)
+            {
+                if (model.Model.Layers[i].FeedForward is SparseMoeBlock block && dense.Model.Layers[i].FeedForward is SwiGluMlp mlp)
+                {
+                    ExpertSlicer.LoadDense(block, new DenseMlpWeights(mlp.GateProj.weight!, mlp.UpProj.weight!, mlp.DownProj.weight!), partition);
+                }
+            }
+        }
+
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Logits (T, V) of <paramref name="model"/> for one sequence.</summary>
+    public static float[,] Logits(LlamaForCausalLM model, IReadOnlyList<int> ids)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0); // (1, T)
+        var logits = model.forward(input)[0].to_type(ScalarType.Float32).cpu();   // (T, V)
+        var result = new float[logits.shape[0], logits.shape[1]];
+        var data = logits.data<float>().ToArray();
+        Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));
+        return result;
+    }
+
+    /// <summary>The 32 test tokens: BOS then 31 ids spread over the 512-token vocabulary.</summary>
+    public static int[] TestIds { get; } = [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % 500))];
+}
