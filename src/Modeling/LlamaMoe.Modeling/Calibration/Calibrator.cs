@@ -47,20 +47,20 @@ public static class Calibrator
             }
 
             var result = new List<LayerCalibration>();
+            var count = (double)Math.Max(1, tokens);
             for (var i = 0; i < layers; i++)
             {
-                using var scope = NewDisposeScope();
-                var count = Math.Max(1, tokens);
                 result.Add(new LayerCalibration(
-                    hiddenStates[i].cpu().DetachFromDisposeScope(),
-                    absSums[i].div(count).to(ScalarType.Float32).cpu().DetachFromDisposeScope(),
-                    positives[i].div(count).to(ScalarType.Float32).cpu().DetachFromDisposeScope(),
+                    Owned(hiddenStates[i], 1.0),
+                    Owned(absSums[i], 1.0 / count),
+                    Owned(positives[i], 1.0 / count),
                     graphs?[i] is { } graph ? tensor(graph.ToArray(), new long[] { config.IntermediateSize, config.IntermediateSize }).DetachFromDisposeScope() : null,
-                    centroids[i]?.DetachFromDisposeScope(),
-                    importance[i]?.Scores().cpu().DetachFromDisposeScope(),
+                    centroids[i] is { } centroid ? Owned(centroid, 1.0) : null,
+                    importance[i] is { } scores ? Owned(scores.Scores(), 1.0) : null,
                     importance[i] is { } acc ? tensor(acc.TokenCounts().Select(c => (double)c).ToArray()).DetachFromDisposeScope() : null));
                 graphs?[i].Dispose();
                 importance[i]?.Dispose();
+                centroids[i]?.Dispose();
                 hiddenStates[i].Dispose();
                 absSums[i].Dispose();
                 positives[i].Dispose();
@@ -72,6 +72,13 @@ public static class Calibrator
         {
             model.train(wasTraining);
         }
+    }
+
+    // A float32 CPU copy times factor, owned by no dispose scope (the source stays the caller's).
+    private static Tensor Owned(Tensor source, double factor)
+    {
+        using var scope = NewDisposeScope();
+        return source.detach().to(ScalarType.Float64).mul(factor).to(ScalarType.Float32).cpu().clone().DetachFromDisposeScope();
     }
 
     private static (Tensor[] Hidden, Tensor[] AbsSums, Tensor[] Positives, CoactivationGraph[]? Graphs, long Tokens) ActivationPass(
@@ -97,8 +104,8 @@ public static class Calibrator
             {
                 reservoir.Store(i, inputs[i], keep, slots);
                 var h = intermediates[i][0].to(ScalarType.Float64); // (T, I)
-                absSums[i].add_(h.abs().sum(0));
-                positives[i].add_(h.gt(0).to(ScalarType.Float64).sum(0));
+                absSums[i].add_(h.abs().sum(0L));
+                positives[i].add_(h.gt(0).to(ScalarType.Float64).sum(0L));
                 graphs?[i].Add(intermediates[i][0]);
             }
 

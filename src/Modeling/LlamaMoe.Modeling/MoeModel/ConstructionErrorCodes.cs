@@ -38,5 +38,4 @@ public static class ConstructionErrorCodes
 
     /// <summary>Conversion options out of range (experts, top-k, contract layers, residual, scale).</summary>
     public const string InvalidConversionOptions = "LMOE2212";
-
 }
