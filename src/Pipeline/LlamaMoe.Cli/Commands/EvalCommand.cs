@@ -4,42 +4,61 @@ using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
+using LlamaMoe.Plugins.Evaluation;
 
 namespace LlamaMoe.Cli.Commands;
 
-/// <summary><c>llama-moe eval</c>: perplexity of a model on a text file (stories protocol or plain text).</summary>
+/// <summary><c>llama-moe eval</c>: one evaluation task on a model directory (the tasks of the <c>evaluate</c> step).</summary>
 public sealed class EvalCommand : ICliCommand
 {
+    private static readonly Dictionary<string, EvaluationTaskKind> Tasks = new(StringComparer.Ordinal)
+    {
+        ["perplexity"] = EvaluationTaskKind.Perplexity,
+        ["mmlu"] = EvaluationTaskKind.Mmlu,
+        ["gsm8k"] = EvaluationTaskKind.Gsm8k,
+        ["humaneval"] = EvaluationTaskKind.Humaneval,
+        ["mbpp"] = EvaluationTaskKind.Mbpp,
+        ["expert-usage"] = EvaluationTaskKind.ExpertUsage,
+    };
+
     /// <inheritdoc />
     public string Name => "eval";
 
     /// <inheritdoc />
-    public string Summary => "Evaluate a model (perplexity on a stories or text file).";
+    public string Summary => "Evaluate a model: perplexity, mmlu, gsm8k, humaneval, mbpp or expert-usage.";
 
     /// <inheritdoc />
-    public string Usage => "llama-moe eval <model-dir> --task perplexity --data FILE --format stories|text [--max-length N] [--json]";
+    public string Usage => "llama-moe eval <model-dir> --task perplexity|mmlu|gsm8k|humaneval|mbpp|expert-usage --data PATH [--format stories|text] " +
+        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--json]";
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
         var directory = arguments.Required(0, "the model directory");
-        var task = arguments.Option("task") ?? "perplexity";
-        var data = arguments.Option("data") ?? throw new CliUsageException("missing --data FILE");
+        var taskName = arguments.Option("task") ?? "perplexity";
+        var data = arguments.Option("data") ?? throw new CliUsageException("missing --data PATH");
         var format = arguments.Option("format") ?? "stories";
-        var maxLength = arguments.Int("max-length", 512);
+        var task = new EvaluationTaskOptions
+        {
+            Task = Tasks.TryGetValue(taskName, out var kind) ? kind : throw new CliUsageException($"unknown task '{taskName}' (supported: {string.Join(", ", Tasks.Keys)})"),
+            Data = data,
+            Name = taskName,
+            Format = format switch
+            {
+                "stories" => TextLayout.Stories,
+                "text" => TextLayout.Text,
+                _ => throw new CliUsageException($"unknown format '{format}' (supported: stories, text)"),
+            },
+            First = arguments.Int("first", 1),
+            Count = arguments.Option("count") is null ? null : arguments.Int("count", 1),
+            MaxLength = arguments.Int("max-length", 512),
+            Shots = arguments.Int("shots", 0),
+            ShotsData = arguments.Option("shots-data"),
+            MaxNewTokens = arguments.Int("max-new-tokens", 128),
+        };
         var json = arguments.Flag("json");
         arguments.ThrowOnUnused();
-        if (task != "perplexity")
-        {
-            throw new CliUsageException($"unknown task '{task}' (supported: perplexity)");
-        }
-
-        if (format is not ("stories" or "text"))
-        {
-            throw new CliUsageException($"unknown format '{format}' (supported: stories, text)");
-        }
-
-        if (!File.Exists(data))
+        if (!File.Exists(data) && !Directory.Exists(data))
         {
             throw new LlamaMoeException("LMOE3803", "the evaluation data file does not exist", data);
         }
@@ -47,30 +66,52 @@ public sealed class EvalCommand : ICliCommand
         TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
         using var model = LlamaForCausalLM.FromDirectory(directory);
-        var text = File.ReadAllText(data);
-        var sequences = format == "stories" ? EvaluationCorpus.Stories(text, tokenizer, maxLength) : EvaluationCorpus.PlainText(text, tokenizer, maxLength);
-        var result = PerplexityEvaluator.Evaluate(model, sequences, cancellationToken: cancellationToken);
-        if (json)
+        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken).Run(task);
+        Print(taskName, format, outcome.Scores, json);
+        return ExitCodes.Success;
+    }
+
+    private static void Print(string task, string format, IReadOnlyList<TaskScore> scores, bool json)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (task == "perplexity")
         {
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            var nll = scores.First(s => s.Metric == "mean_nll");
+            var tokens = (long)scores.First(s => s.Metric == "tokens").Value!.Value;
+            if (json)
             {
-                ["task"] = task,
-                ["format"] = format,
-                ["sequences"] = result.Sequences,
-                ["tokens"] = result.Tokens,
-                ["mean_nll"] = result.MeanNll,
-                ["perplexity"] = result.Perplexity,
-            }));
-        }
-        else
-        {
-            var c = CultureInfo.InvariantCulture;
-            Console.WriteLine($"sequences   {result.Sequences}");
-            Console.WriteLine($"tokens      {result.Tokens.ToString("N0", c)}");
-            Console.WriteLine($"mean NLL    {result.MeanNll.ToString("F6", c)} nats/token");
-            Console.WriteLine($"perplexity  {result.Perplexity.ToString("F4", c)}");
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["task"] = task,
+                    ["format"] = format,
+                    ["sequences"] = nll.Count,
+                    ["tokens"] = tokens,
+                    ["mean_nll"] = nll.Value,
+                    ["perplexity"] = scores.First(s => s.Metric == "perplexity").Value,
+                }));
+                return;
+            }
+
+            Console.WriteLine($"sequences   {nll.Count}");
+            Console.WriteLine($"tokens      {tokens.ToString("N0", c)}");
+            Console.WriteLine($"mean NLL    {nll.Value!.Value.ToString("F6", c)} nats/token");
+            Console.WriteLine($"perplexity  {scores.First(s => s.Metric == "perplexity").Value!.Value.ToString("F4", c)}");
+            return;
         }
 
-        return ExitCodes.Success;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["task"] = task,
+                ["scores"] = scores.Select(s => new Dictionary<string, object?> { ["metric"] = s.Metric, ["value"] = s.Value, ["count"] = s.Count, ["note"] = s.Note }).ToList(),
+            }));
+            return;
+        }
+
+        foreach (var score in scores)
+        {
+            Console.WriteLine($"{score.Metric,-12} {(score.Value is { } v ? v.ToString("F4", c) : "–")}  ({score.Count} items){(score.Note is null ? string.Empty : "  " + score.Note)}");
+        }
     }
 }

@@ -1,0 +1,49 @@
+using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Pipeline;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Plugins.Common;
+
+/// <summary>Loads and saves the model folders that flow between stages (dense-model and moe-model artifacts).</summary>
+internal static class ModelArtifacts
+{
+    /// <summary>The kinds a model-consuming step accepts.</summary>
+    public static readonly string[] ModelKinds = [ArtifactKinds.DenseModel, ArtifactKinds.MoeModel];
+
+    /// <summary>The torch device of the run (<c>cpu</c> or <c>cuda</c>).</summary>
+    public static Device DeviceOf(IStepContext context)
+    {
+        TorchRuntime.EnsureLoaded();
+        return context.Device == "cuda" ? CUDA : CPU;
+    }
+
+    /// <summary>The model inputs of a step, in <c>needs</c> order.</summary>
+    public static IReadOnlyList<ArtifactHandle> ModelInputs(IStepContext context) =>
+        context.Inputs.Where(i => ModelKinds.Contains(i.Kind)).ToList();
+
+    /// <summary>The single model input of a step; LMOE3201 when there is none or several.</summary>
+    public static ArtifactHandle SingleModelInput(IStepContext context)
+    {
+        var models = ModelInputs(context);
+        return models.Count == 1
+            ? models[0]
+            : throw new LlamaMoeException(PluginErrorCodes.ModelInput, $"stage '{context.StageId}' needs exactly one model stage; it has {models.Count}", key: "needs",
+                advice: "List one dense-model or moe-model stage under 'needs'.");
+    }
+
+    /// <summary>Loads a dense or MoE model folder as float32 on <paramref name="device"/>.</summary>
+    public static LlamaForCausalLM Load(string directory, Device device) =>
+        LlamaForCausalLM.FromDirectory(directory, device, ScalarType.Float32);
+
+    /// <summary>Saves <paramref name="model"/> into <paramref name="directory"/> with the tokenizer files of <paramref name="companionSource"/>.</summary>
+    public static void Save(LlamaForCausalLM model, string directory, string? companionSource)
+    {
+        model.SaveDirectory(directory);
+        if (companionSource is not null)
+        {
+            ModelDirectory.CopyCompanionFiles(companionSource, directory);
+        }
+    }
+}

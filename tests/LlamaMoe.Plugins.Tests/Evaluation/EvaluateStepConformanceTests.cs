@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Reflection;
+using LlamaMoe.Pipeline.Conformance;
+using LlamaMoe.Plugins.Evaluation;
+using LlamaMoe.Testing;
+using NUnit.Framework;
+using static LlamaMoe.Plugins.Tests.PluginFixtures;
+
+namespace LlamaMoe.Plugins.Tests.Evaluation;
+
+[TestFixture]
+public sealed class EvaluateStepConformanceTests : StepConformanceTests
+{
+    protected override string PluginName => "evaluate";
+
+    protected override Assembly PluginAssembly => typeof(EvaluateStep).Assembly;
+
+    protected override string ValidOptions =>
+        $"{{ tasks: [ {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)}, first: 601, count: 5 }} ] }}";
+
+    protected override IEnumerable<BadOptionsCase> BadOptions =>
+    [
+        new("{ baseline: dense }", "LMOE0051"),
+        new($"{{ tasks: [ {{ task: bleu, data: {Quote(SharedData.TinyStoriesValid)} }} ] }}", "LMOE0054"),
+        new("{ tasks: [ { task: perplexity } ] }", "LMOE0051"),
+        new($"{{ tasks: [ {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)} }}, {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)} }} ] }}", "LMOE0055"),
+    ];
+
+    protected override void CreateInputs(ConformanceSandbox sandbox) => AddStories260K(sandbox);
+
+    [Test]
+    public async Task StoriesPerplexityOfStories260KMatchesTheReference()
+    {
+        using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
+        AddStories260K(sandbox);
+        var (manifest, output) = await sandbox.RunAsync($"{{ tasks: [ {{ task: perplexity, name: all, data: {Quote(SharedData.TinyStoriesValid)} }} ] }}", seed: 0, CancellationToken.None);
+        var meanNll = double.Parse(manifest.Outputs["dense-all-mean-nll"], CultureInfo.InvariantCulture);
+        Assert.That(meanNll, Is.EqualTo(1.447262).Within(5e-4), "stories260K REFERENCE.md");
+        Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| all | mean_nll |"));
+        Assert.That(File.Exists(Path.Combine(output, "models", "dense", "metrics.json")), Is.True);
+    }
+
+    [Test]
+    public async Task ScoresEveryModelBesideTheBaselineAndReportsDenseExpertUsageAsRouterless()
+    {
+        using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
+        AddStories260K(sandbox, "dense");
+        AddStories260K(sandbox, "copy");
+        var options = $"{{ baseline: dense, tasks: [ {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)}, first: 601, count: 3 }}, {{ task: expert-usage, data: {Quote(SharedData.TinyStoriesValid)}, count: 2 }} ] }}";
+        var (manifest, output) = await sandbox.RunAsync(options, seed: 0, CancellationToken.None);
+        Assert.That(manifest.Outputs["copy-perplexity-mean-nll"], Is.EqualTo(manifest.Outputs["dense-perplexity-mean-nll"]));
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.That(report, Does.Contain("| task | metric | dense | copy |"));
+        Assert.That(report, Does.Contain("(+0.0000)"));
+        Assert.That(report, Does.Contain("dense model: no routers"));
+    }
+
+    [Test]
+    public void ABaselineThatIsNotNeededIsACodedError()
+    {
+        using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
+        AddStories260K(sandbox);
+        var error = Assert.ThrowsAsync<LlamaMoeException>(async () =>
+            await sandbox.RunAsync($"{{ baseline: stage1, tasks: [ {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)}, count: 1 }} ] }}", seed: 0, CancellationToken.None));
+        Assert.That(error!.Code, Is.EqualTo("LMOE3306"));
+    }
+}
