@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace LlamaMoe.Modeling.Llama;
 /// LLaMA with a language-model head, with exactly the Hugging Face parameter names (<c>model.embed_tokens.weight</c>,
 /// <c>model.layers.{i}.self_attn.q_proj.weight</c>, ..., <c>lm_head.weight</c> unless tied).
 /// </summary>
-public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
+public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguageModel
 {
     private readonly Linear? lmHead;
 
@@ -43,6 +44,22 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     /// <summary>The output projection weight <c>(V, D)</c> (the embedding when tied).</summary>
     public Tensor LmHeadWeight => lmHead?.weight ?? Model.EmbedTokens.weight!;
+
+    /// <inheritdoc />
+    nn.Module ICausalLanguageModel.Module => this;
+
+    /// <summary>The feed-forward slot of every decoder layer, in layer order (dense <see cref="SwiGluMlp"/> or MoE).</summary>
+    public IReadOnlyList<FeedForwardBlock> FeedForwardBlocks => Model.Layers.Select(layer => layer.FeedForward).ToList();
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => LmHeadWeight.device;
+
+    /// <inheritdoc />
+    Tensor ICausalLanguageModel.Forward(Tensor inputIds, Tensor? positionIds, Tensor? attentionMask)
+    {
+        using var output = Forward(inputIds, positionIds, attentionMask);
+        return output.Logits.alias(); // (B, T, V)
+    }
 
     /// <summary>Logits <c>(B, T, V)</c> for <paramref name="inputIds"/> <c>(B, T)</c>.</summary>
     public override Tensor forward(Tensor inputIds)

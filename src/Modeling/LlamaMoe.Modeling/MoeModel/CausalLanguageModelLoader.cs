@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Llama;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Modeling.MoeModel;
+
+/// <summary>
+/// One entry point for loading any supported causal LM directory into a <see cref="LlamaForCausalLM"/>: dense LLaMA
+/// (<c>model_type: llama</c>) and the native MoE format (<c>llamamoe</c>). Other formats (Mixtral, LLaMA-MoE v1/v2) plug
+/// in through <see cref="RegisterReader"/>. <see cref="Save"/> writes the native format atomically.
+/// </summary>
+public static class CausalLanguageModelLoader
+{
+    private static readonly Dictionary<string, IModelDirectoryReader> Readers = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a reader for another <c>model_type</c> (the formats helper adds Mixtral, v1 and v2 here).</summary>
+    public static void RegisterReader(IModelDirectoryReader reader)
+    {
+        lock (Readers)
+        {
+            Readers[reader.ModelType] = reader;
+        }
+    }
+
+    /// <summary>The <c>model_type</c> of a directory's config.json (LMOE2001/2002 when unreadable).</summary>
+    public static string ModelTypeOf(string directory)
+    {
+        var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+            return root?["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : "llama";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LlamaMoeException(ConfigErrorCodes.Missing, "cannot read the model config: " + ex.Message, path, advice: "Point to a model directory that holds config.json.", inner: ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new LlamaMoeException(ConfigErrorCodes.Malformed, "config.json is not valid JSON: " + ex.Message, path, advice: "Fix the JSON.", inner: ex);
+        }
+    }
+
+    /// <summary>Whether the directory holds a native MoE model.</summary>
+    public static bool IsNativeMoe(string directory) => ModelTypeOf(directory) == MoeConfig.ModelType;
+
+    /// <summary>The MoE config of a loaded model, or null for a dense model.</summary>
+    public static MoeConfig? MoeConfigOf(LlamaForCausalLM model) =>
+        model.Config.ModelType == MoeConfig.ModelType ? MoeConfig.FromLlamaConfig(model.Config) : null;
+
+    /// <summary>Loads a dense or MoE model directory.</summary>
+    /// <param name="directory">The model directory.</param>
+    /// <param name="device">Target device (CPU when null).</param>
+    /// <param name="dtype">Parameter dtype; null keeps the config's <c>torch_dtype</c>.</param>
+    /// <exception cref="LlamaMoeException">LMOE2205 for an unknown model_type; config and checkpoint errors as raised by the readers.</exception>
+    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType? dtype = null)
+    {
+        var type = ModelTypeOf(directory);
+        switch (type)
+        {
+            case "llama":
+                return LlamaForCausalLM.FromDirectory(directory, device, dtype);
+            case MoeConfig.ModelType:
+                {
+                    var config = MoeConfig.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
+                    using var checkpoint = ShardedCheckpoint.Open(directory);
+                    return LlamaForCausalLM.FromCheckpoint(config.ToLlamaConfig(), checkpoint, device, dtype, MoeModelFactory.Factories(config));
+                }
+
+            default:
+                IModelDirectoryReader? reader;
+                lock (Readers)
+                {
+                    Readers.TryGetValue(type, out reader);
+                }
+
+                return reader?.Load(directory, device, dtype)
+                    ?? throw new LlamaMoeException(ConstructionErrorCodes.UnknownModelFormat, $"model_type '{type}' is not supported", Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type",
+                        "Supported: llama, llamamoe" + (Readers.Count > 0 ? ", " + string.Join(", ", Readers.Keys) : string.Empty) + ".");
+        }
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> (dense or MoE) with its config into <paramref name="directory"/>: written into a
+    /// temporary sibling directory, then renamed into place (an existing directory is replaced). Tokenizer files and
+    /// generation_config.json are copied from <paramref name="companionSource"/> when given.
+    /// </summary>
+    public static void Save(LlamaForCausalLM model, string directory, string? companionSource = null, long maxShardBytes = 5L << 30) =>
+        AtomicDirectory.Publish(directory, temp =>
+        {
+            model.SaveDirectory(temp, maxShardBytes);
+            if (companionSource is not null)
+            {
+                ModelDirectory.CopyCompanionFiles(companionSource, temp);
+            }
+        });
+}

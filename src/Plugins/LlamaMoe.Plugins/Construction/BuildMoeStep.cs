@@ -1,0 +1,106 @@
+using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.Conversion;
+using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Pipeline;
+using LlamaMoe.Pipeline.Splitting;
+using static TorchSharp.torch;
+
+namespace LlamaMoe.Plugins.Construction;
+
+/// <summary>
+/// <c>build-moe</c>: assembles a native MoE model from the dense model, an expert partition and router weights,
+/// streaming layer by layer and tensor by tensor (MoeConverter): the dense layers' MLPs become experts (plus the
+/// partition's residual expert), contract layers stay dense, every MoE layer gets its router.
+/// </summary>
+[PipelineStep("build-moe", typeof(BuildMoeOptions),
+    Description = "Assemble a native MoE model from a dense model, an expert partition and router weights (streamed layer by layer).",
+    Version = "1",
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.ExpertPartition, ArtifactKinds.RouterWeights],
+    Produces = ArtifactKinds.MoeModel)]
+public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
+{
+    /// <inheritdoc />
+    protected override Task RunAsync(IStepContext context, BuildMoeOptions options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        TorchRuntime.EnsureLoaded();
+        var dense = DenseModelConfig.Resolve(context, options.Model);
+        var partitionDirectory = Single(context, ArtifactKinds.ExpertPartition, "a split-mlp/* stage").Directory;
+        var routerDirectory = Single(context, ArtifactKinds.RouterWeights, "a router-init/* stage").Directory;
+        if (!DenseModelConfig.IsDenseLlama(dense))
+        {
+            throw new LlamaMoeException(ConstructionPluginErrors.NotDenseModel, "build-moe needs a dense LLaMA model (model_type llama)", dense,
+                advice: "Put the import stage (not an MoE model) in needs.");
+        }
+
+        var config = DenseModelConfig.Read(dense);
+        var partition = ModelPartition.Read(partitionDirectory);
+        var router = RouterWeightsArtifact.ReadHeader(routerDirectory);
+        CheckShapes(config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize, partition, router, partitionDirectory, routerDirectory);
+        var residual = partition.Layers.Any(l => l.Residual.Count > 0);
+        var experts = partition.Layers[0].Experts.Count;
+        var conversion = new MoeConversionOptions(
+            options.TopK,
+            options.ScaleFactor ?? (residual ? 1.0 : (double)experts / options.TopK),
+            new MoeRouterSpec(options.RouterNetwork, options.RoutingWeights, options.Noisy),
+            options.ContractFirst,
+            options.ContractLast,
+            options.LayerScaleFactors,
+            (long)options.MaxShardMb << 20);
+        var moeLayers = conversion.MoeLayers(config.NumHiddenLayers);
+        using var scope = NewDisposeScope();
+        var plans = new Dictionary<int, MoeLayerPlan>();
+        foreach (var layer in moeLayers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            plans[layer] = new MoeLayerPlan(PartitionConversion.ToModel(partition.Layers[layer], partition.Intermediate), RouterWeightsArtifact.ReadLayer(routerDirectory, layer));
+        }
+
+        // MoeConverter publishes through a temporary sibling: build inside the resume folder, then move the files in.
+        var staging = Path.Combine(context.ResumeDirectory, "moe");
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        context.Progress.Report(0, moeLayers.Count, "converting");
+        var moe = MoeConverter.Convert(dense, staging, plans, conversion);
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var file in Directory.EnumerateFiles(staging))
+        {
+            File.Move(file, Path.Combine(context.OutputDirectory, Path.GetFileName(file)));
+        }
+
+        Directory.Delete(staging, recursive: true);
+        context.Progress.Report(moeLayers.Count, moeLayers.Count, "done");
+        context.Outputs["experts"] = moe.ExpertCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Outputs["top-k"] = moe.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Outputs["moe-layers"] = string.Join(",", moe.MoeLayers);
+        return Task.CompletedTask;
+    }
+
+    private static ArtifactHandle Single(IStepContext context, string kind, string what)
+    {
+        var inputs = context.InputsOfKind(kind);
+        return inputs.Count == 1 ? inputs[0]
+            : throw new LlamaMoeException(ConstructionPluginErrors.MissingInput, $"build-moe needs exactly one {kind} input, found {inputs.Count}", key: context.StageId,
+                advice: $"List {what} in the stage's needs.");
+    }
+
+    private static void CheckShapes(int layers, int hidden, int intermediate, ModelPartition partition, RouterHeader router, string partitionDirectory, string routerDirectory)
+    {
+        if (partition.Layers.Count != layers || partition.Intermediate != intermediate || partition.Layers.Any(l => l.Experts.Count != partition.Layers[0].Experts.Count))
+        {
+            throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch,
+                $"the partition covers {partition.Layers.Count} layers of {partition.Intermediate} neurons, the model has {layers} layers of {intermediate}, and every layer needs the same expert count",
+                partitionDirectory, advice: "Split the same dense model that build-moe converts.");
+        }
+
+        if (router.Layers != layers || router.Hidden != hidden || router.Experts != partition.Layers[0].Experts.Count)
+        {
+            throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch,
+                $"the routers are {router.Layers} layers of ({router.Experts}, {router.Hidden}); the model and partition need {layers} layers of ({partition.Layers[0].Experts.Count}, {hidden})",
+                routerDirectory, advice: "Initialise the routers for the same model with 'experts' equal to the split's experts.");
+        }
+    }
+}
