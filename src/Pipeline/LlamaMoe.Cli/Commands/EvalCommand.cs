@@ -65,7 +65,7 @@ public sealed class EvalCommand : ICliCommand
 
         TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = LlamaForCausalLM.FromDirectory(directory);
+        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory);
         var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken).Run(task);
         Print(taskName, format, outcome.Scores, json);
         return ExitCodes.Success;

@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Pipeline;
 using static TorchSharp.torch;
@@ -33,17 +33,11 @@ internal static class ModelArtifacts
                 advice: "List one dense-model or moe-model stage under 'needs'.");
     }
 
-    /// <summary>Loads a dense or MoE model folder as float32 on <paramref name="device"/>.</summary>
+    /// <summary>Loads a dense or MoE model folder (any format <see cref="CausalLanguageModelLoader"/> reads) as float32 on <paramref name="device"/>.</summary>
     public static LlamaForCausalLM Load(string directory, Device device) =>
-        LlamaForCausalLM.FromDirectory(directory, device, ScalarType.Float32);
+        CausalLanguageModelLoader.Load(directory, device, ScalarType.Float32);
 
     /// <summary>Saves <paramref name="model"/> into <paramref name="directory"/> with the tokenizer files of <paramref name="companionSource"/>.</summary>
-    public static void Save(LlamaForCausalLM model, string directory, string? companionSource)
-    {
-        model.SaveDirectory(directory);
-        if (companionSource is not null)
-        {
-            ModelDirectory.CopyCompanionFiles(companionSource, directory);
-        }
-    }
+    public static void Save(LlamaForCausalLM model, string directory, string? companionSource) =>
+        CausalLanguageModelLoader.Save(model, directory, companionSource);
 }

@@ -32,7 +32,7 @@ internal static class ModelTrainingRun
         using var model = ModelArtifacts.Load(input.Directory, device);
         model.train();
         var trainerDirectory = Path.Combine(context.ResumeDirectory, "trainer");
-        var trainer = new Trainer(new LlamaLanguageModel(model), TrainerOptionsFor(options, trainerDirectory, maxSteps, seed));
+        var trainer = new Trainer(model, TrainerOptionsFor(options, trainerDirectory, maxSteps, seed));
         var result = trainer.Train(data, progress => context.Progress.Report(progress.Step, progress.TotalSteps,
             $"loss {progress.Loss:F4} lr {progress.LearningRate:G3} {progress.TokensPerSecond:F0} tok/s ETA {progress.Eta:hh\\:mm\\:ss}",
             new Dictionary<string, double>
