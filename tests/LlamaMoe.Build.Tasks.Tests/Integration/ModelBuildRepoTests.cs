@@ -115,17 +115,16 @@ public sealed class ModelBuildRepoTests
             .ToList();
     }
 
-    // Independent oracle: norms of the down-projection columns (H x I row-major), sorted, dealt 0..E-1, E-1..0, ...
+    // Independent oracle: norms of the columns of each layer's down_proj (H x I row-major) read straight from the published
+    // safetensors file, sorted, dealt 0..E-1, E-1..0, ...
     private static List<List<List<int>>> ExpectedSnakePartition(string modelDirectory, int experts, bool descending)
     {
-        using var header = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDirectory, "mlp-weights.json")));
-        var hidden = header.RootElement.GetProperty("hidden").GetInt32();
-        var intermediate = header.RootElement.GetProperty("intermediate").GetInt32();
-        var layers = header.RootElement.GetProperty("layers").GetInt32();
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDirectory, "config.json")));
+        var layers = config.RootElement.GetProperty("num_hidden_layers").GetInt32();
         var result = new List<List<List<int>>>();
         for (var layer = 0; layer < layers; layer++)
         {
-            var down = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(modelDirectory, $"layer-{layer:D3}.down.f32"))).ToArray();
+            var (down, hidden, intermediate) = ReadMatrix(Path.Combine(modelDirectory, "model.safetensors"), $"model.layers.{layer}.mlp.down_proj.weight");
             var norms = Enumerable.Range(0, intermediate)
                 .Select(i => Math.Sqrt(Enumerable.Range(0, hidden).Sum(h => (double)down[(h * intermediate) + i] * down[(h * intermediate) + i])))
                 .ToArray();
@@ -142,5 +141,24 @@ public sealed class ModelBuildRepoTests
         }
 
         return result;
+    }
+
+    // safetensors: u64 little-endian header length, JSON header { name: { dtype, shape, data_offsets } }, then the data.
+    private static (float[] Values, int Rows, int Columns) ReadMatrix(string file, string name)
+    {
+        var bytes = File.ReadAllBytes(file);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        using var header = JsonDocument.Parse(bytes.AsMemory(8, headerLength));
+        var entry = header.RootElement.GetProperty(name);
+        var shape = entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+        var begin = 8 + headerLength + entry.GetProperty("data_offsets")[0].GetInt32();
+        var count = shape[0] * shape[1];
+        var values = entry.GetProperty("dtype").GetString() switch
+        {
+            "F32" => MemoryMarshal.Cast<byte, float>(bytes.AsSpan(begin, count * 4)).ToArray(),
+            "BF16" => MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan(begin, count * 2)).ToArray().Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray(),
+            var other => throw new InvalidDataException($"{name}: unexpected dtype {other}"),
+        };
+        return (values, shape[0], shape[1]);
     }
 }

@@ -13,15 +13,18 @@ internal static class SampleRecipe
     public const string PipelineName = "tiny-moe";
 
     /// <summary>Every stage, in dependency order.</summary>
-    public static readonly string[] Stages = ["dense", "split", "report"];
+    public static readonly string[] Stages = ["data", "init", "dense", "split", "router", "moe", "tune"];
 
     /// <summary>Files each published stage folder must hold.</summary>
     public static readonly (string Stage, string File)[] ExpectedFiles =
     [
-        ("dense", "mlp-weights.json"),
-        ("dense", "layer-000.down.f32"),
+        ("dense", "model.safetensors"),
         ("split", "partition.json"),
-        ("report", "metrics.json"),
+        ("moe", "config.json"),
+        ("tune", "model.safetensors"),
+        ("tune", "config.json"),
+        ("tune", "tokenizer.model"),
+        ("tune", "metrics.jsonl"),
     ];
 
     /// <summary>
@@ -29,7 +32,7 @@ internal static class SampleRecipe
     /// must change the stage's output: an edit whose output is byte-identical stops the cascade there (early cut-off).
     /// </summary>
     public static readonly (string Find, string Replace, string[] Reruns) LateStageEdit =
-        ("      experts: 4", "      experts: 2", ["split", "report"]);
+        ("      descending: true", "      descending: false", ["split", "moe", "tune"]);
 
     /// <summary>A YAML mistake: the text that replaces a valid value, the bad token to locate, and the code expected.</summary>
     public static readonly (string Find, string Replace, string BadToken, string Code) Mistake =

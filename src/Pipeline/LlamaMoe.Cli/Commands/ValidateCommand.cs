@@ -1,3 +1,4 @@
+using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
 
 namespace LlamaMoe.Cli.Commands;
@@ -21,7 +22,21 @@ public sealed class ValidateCommand : ICliCommand
         var settings = PipelineCommandSupport.Settings(arguments);
         arguments.ThrowOnUnused();
         var result = PipelineLoader.Load(path, settings);
-        PipelineCommandSupport.PrintDiagnostics(result.Diagnostics);
+        var missingInputs = result.Diagnostics.Where(d => d.Code == DiagnosticCodes.InputPathMissing).ToList();
+        if (result.Pipeline is null && missingInputs.Count == result.Diagnostics.Count)
+        {
+            // Only missing input paths (a model or data set on another machine): the file itself is valid; 'run' checks them again.
+            result = PipelineLoader.Load(path, settings with { InputPathsMayBeMissing = true });
+            foreach (var missing in missingInputs)
+            {
+                Console.Error.WriteLine(missing.ToString().Replace(": error LMOE", ": warning LMOE", StringComparison.Ordinal) + " (it must exist when the stage runs)");
+            }
+        }
+        else
+        {
+            PipelineCommandSupport.PrintDiagnostics(result.Diagnostics);
+        }
+
         if (result.Pipeline is null)
         {
             Console.Error.WriteLine($"{path}: {result.Diagnostics.Count} problem(s).");

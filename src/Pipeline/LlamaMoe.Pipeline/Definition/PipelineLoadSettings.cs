@@ -14,4 +14,10 @@ public sealed record PipelineLoadSettings
 
     /// <summary>Environment lookup for <c>${env:NAME}</c>.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>
+    /// When true, loading does not report input paths that do not exist (LMOE0056); they are checked again when the stage
+    /// runs. <c>llama-moe validate</c> uses this to accept recipes for models that live on another machine.
+    /// </summary>
+    public bool InputPathsMayBeMissing { get; init; }
 }

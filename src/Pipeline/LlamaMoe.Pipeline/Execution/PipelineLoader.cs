@@ -46,7 +46,7 @@ public static class PipelineLoader
         var byId = resolved.ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var stage in resolved)
         {
-            StageBinding.Bind(definition, stage, settings.Environment, null, diagnostics);
+            StageBinding.Bind(definition, stage, settings.Environment, null, diagnostics, checkInputPaths: !settings.InputPathsMayBeMissing);
             foreach (var need in stage.Definition.Needs)
             {
                 if (stage.Plugin.Consumes.Count > 0 && byId.TryGetValue(need.Value, out var producer) && !stage.Plugin.Consumes.Contains(producer.Plugin.Produces))

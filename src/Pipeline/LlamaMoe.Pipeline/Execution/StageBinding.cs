@@ -8,12 +8,19 @@ namespace LlamaMoe.Pipeline.Execution;
 public static class StageBinding
 {
     /// <summary>Binds and validates; returns the options (null when deferred or invalid) and the binder (for locations and input paths).</summary>
+    /// <param name="definition">The pipeline.</param>
+    /// <param name="stage">The stage.</param>
+    /// <param name="environment">Environment lookup.</param>
+    /// <param name="stageOutputs">Upstream outputs while running; null before.</param>
+    /// <param name="diagnostics">Receives problems.</param>
+    /// <param name="checkInputPaths">Report input paths that do not exist (LMOE0056).</param>
     public static (StepOptions? Options, OptionsBinder Binder) Bind(
         PipelineDefinition definition,
         ResolvedStage stage,
         Func<string, string?> environment,
         Func<string, string, string?>? stageOutputs,
-        ICollection<Diagnostic> diagnostics)
+        ICollection<Diagnostic> diagnostics,
+        bool checkInputPaths = true)
     {
         var before = diagnostics.Count;
         var interpolator = new Interpolator(definition.Vars, environment, stageOutputs);
@@ -27,7 +34,7 @@ public static class StageBinding
 
         foreach (var (key, path) in binder.InputPaths)
         {
-            if (!File.Exists(path) && !Directory.Exists(path))
+            if (checkInputPaths && !File.Exists(path) && !Directory.Exists(path))
             {
                 diagnostics.Add(Locate(binder, stage, key).Error(DiagnosticCodes.InputPathMissing, $"option '{key}' names '{path}', which does not exist", "Paths are relative to the pipeline file's folder."));
             }

@@ -18,7 +18,7 @@ namespace LlamaMoe.Plugins.Construction;
 [PipelineStep("calibrate", typeof(CalibrateOptions),
     Description = "Record calibration statistics of a dense model: hidden-state samples, neuron stats, co-activation, per-cluster importance.",
     Version = "1",
-    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.RouterWeights],
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.RouterWeights, ArtifactKinds.Dataset, ArtifactKinds.Files],
     Produces = ArtifactKinds.Calibration)]
 public sealed class CalibrateStep : PipelineStep<CalibrateOptions>
 {
