@@ -32,7 +32,7 @@ internal static class SampleRecipe
     /// must change the stage's output: an edit whose output is byte-identical stops the cascade there (early cut-off).
     /// </summary>
     public static readonly (string Find, string Replace, string[] Reruns) LateStageEdit =
-        ("      descending: true", "      descending: false", ["split", "moe", "tune"]);
+        ("    with: { top-k: 2 }", "    with: { top-k: 1 }", ["moe", "tune"]);
 
     /// <summary>A YAML mistake: the text that replaces a valid value, the bad token to locate, and the code expected.</summary>
     public static readonly (string Find, string Replace, string BadToken, string Code) Mistake =
