@@ -125,8 +125,8 @@ public static class ConstructionPlanner
     }
 
     /// <summary>
-    /// From E+N balanced sets, makes the N sets that fire most often (by calibration; the last N without it) the
-    /// residual expert and keeps the other E as routed experts.
+    /// From E+N balanced sets, makes the N smallest sets that fire most often (by calibration; the last N without it)
+    /// the residual expert and keeps the other E as routed experts.
     /// </summary>
     private static ExpertPartition WithResidual(ExpertPartition sets, ConstructionOptions options, LayerCalibration? stats)
     {
@@ -135,12 +135,14 @@ public static class ConstructionPlanner
             return sets;
         }
 
-        var order = Enumerable.Range(0, sets.ExpertCount).ToArray();
-        if (stats is not null)
-        {
-            var frequency = stats.ActiveFrequency.data<float>().ToArray();
-            order = order.OrderBy(e => sets.Experts[e].Average(n => frequency[n])).ThenBy(e => e).ToArray();
-        }
+        // Larger sets first, so the residual always takes sets of the same (smallest) size and every layer gets the
+        // same intermediate_size_residual; among equal sizes, the most active sets become the residual.
+        var frequency = stats?.ActiveFrequency.data<float>().ToArray();
+        var order = Enumerable.Range(0, sets.ExpertCount)
+            .OrderByDescending(e => sets.Experts[e].Length)
+            .ThenBy(e => frequency is null ? 0.0 : sets.Experts[e].Average(n => frequency[n]))
+            .ThenBy(e => e)
+            .ToArray();
 
         var residual = order.Skip(options.Experts).SelectMany(e => sets.Experts[e]).Order().ToArray();
         var experts = order.Take(options.Experts).Order().Select(e => sets.Experts[e]).ToArray();
