@@ -66,7 +66,9 @@ public static class BenchmarkRunner
             foreach (var benchmark in benchmarks)
             {
                 log.WriteLine($"running {benchmark.Name} ...");
+                var watch = System.Diagnostics.Stopwatch.StartNew();
                 rows.AddRange(benchmark.Run(context));
+                log.WriteLine($"{benchmark.Name}: {watch.Elapsed.TotalSeconds:F0} s");
             }
         }
         finally
