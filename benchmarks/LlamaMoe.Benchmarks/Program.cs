@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using LlamaMoe.Benchmarks;
+using LlamaMoe.Modeling;
 
 // Usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]
 // Prints the detailed table, then a compact summary of ratios (BenchmarkSummary); --out also writes both as markdown.
-// First-touch memory is slow on small VMs (platform notes, item 8); glibc backs malloc with transparent huge pages when
-// GLIBC_TUNABLES=glibc.malloc.hugetlb=1 is set at process start, so unless it is set (or --no-hugetlb is given) the
-// launcher re-executes itself with it.
-if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null && !args.Contains("--no-hugetlb") && OperatingSystem.IsLinux())
+// First-touch memory is slow on small VMs (platform notes, item 8); glibc backs malloc with transparent huge pages and
+// keeps freed buffers warm when NativeAllocatorSettings.RecommendedTunables is in GLIBC_TUNABLES at process start (the
+// llama-moe CLI and the MSBuild task use the same settings), so unless GLIBC_TUNABLES is set (or --no-hugetlb is
+// given) the launcher re-executes itself with it.
+if (!NativeAllocatorSettings.IsConfigured && !args.Contains("--no-hugetlb") && OperatingSystem.IsLinux())
 {
     var host = Environment.ProcessPath!;
     var start = new ProcessStartInfo(host) { UseShellExecute = false };
@@ -20,7 +22,7 @@ if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null && !args.Contai
         start.ArgumentList.Add(argument);
     }
 
-    start.Environment["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1";
+    start.Environment[NativeAllocatorSettings.VariableName] = NativeAllocatorSettings.RecommendedTunables;
     using var child = Process.Start(start)!;
     child.WaitForExit();
     return child.ExitCode;
