@@ -59,10 +59,16 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
             context.Progress.Report(i, options.Formats.Count, $"writing {name}");
             try
             {
+                if (dense && format != ExportFormat.Gguf)
+                {
+                    throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"a dense model is exported only to gguf, not {name}",
+                        advice: "Export the MoE stage instead, or list only gguf for a dense model.");
+                }
+
                 var summary = checkpoint is null
                     ? ModelExporter.Export(source, name, target, options.GgufType)
                     : ModelExporter.ExportMoe(checkpoint, source, name, target, options.GgufType);
-                context.Log.Info("exported " + summary);
+                context.Log.Info("exported " + summary.Replace(target, EntryName(format), StringComparison.Ordinal));
                 context.Outputs[name] = EntryName(format);
                 written.Add(name);
             }
