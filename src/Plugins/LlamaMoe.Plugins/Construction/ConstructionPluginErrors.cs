@@ -23,10 +23,4 @@ public static class ConstructionPluginErrors
 
     /// <summary>An attention-experts artifact is unreadable or was made for another model (width, layers, heads, split), or lacks a layer's router.</summary>
     public const string AttentionExpertsContent = "LMOE2407";
-
-    /// <summary><c>align</c> cannot fold the alignment bias exactly: routing weights that do not sum to a constant (softmax with top-k &lt; E) and no residual expert.</summary>
-    public const string AlignmentNotFoldable = "LMOE2408";
-
-    /// <summary><c>align</c> was given a model that is not a native MoE model, or one whose architecture differs from the dense reference.</summary>
-    public const string AlignmentModelMismatch = "LMOE2409";
 }
