@@ -29,8 +29,8 @@ public sealed class OutputStatistics : IDisposable
     {
         using var scope = NewDisposeScope();
         var flat = outputs.detach().reshape(-1, sum.shape[0]).to(ScalarType.Float64).to(sum.device); // (N, H)
-        sum.add_(flat.sum(0));
-        sumOfSquares.add_(flat.square().sum(0));
+        sum.add_(flat.sum(new long[] { 0 }));
+        sumOfSquares.add_(flat.square().sum(new long[] { 0 }));
         Count += flat.shape[0];
     }
 
