@@ -66,7 +66,7 @@ public sealed class ConformanceSandbox : IDisposable
         var pipeline = Load(options, seed).EnsureValid();
         var stage = pipeline.Stage("step");
         var diagnostics = new List<Diagnostic>();
-        var (bound, _) = StageBinding.Bind(pipeline.Definition, stage, Environment.GetEnvironmentVariable, (_, _) => null, diagnostics);
+        var (bound, binder) = StageBinding.Bind(pipeline.Definition, stage, Environment.GetEnvironmentVariable, (_, _) => null, diagnostics);
         if (bound is null)
         {
             throw new PipelineDiagnosticsException(diagnostics);
@@ -89,6 +89,7 @@ public sealed class ConformanceSandbox : IDisposable
             Seed = seed,
             Device = "cpu",
             Services = services,
+            OptionLocations = binder.Locations,
         }, new NullRunObserver(), cancellationToken, checkCancellationAfterRun);
         return (manifest, output);
     }

@@ -50,6 +50,21 @@ public sealed class PipelineParserTests
         Assert.That(((YScalar)((YMapping)tasks.Items[0]).Get("format")!).Value, Is.EqualTo("stories"));
     }
 
+    [TestCase("threads: 1\n", 1)]
+    [TestCase("threads: 16\n", 16)]
+    [TestCase("threads: auto\n", null)]
+    [TestCase("", null)]
+    public void TheThreadsSettingIsANumberOrAuto(string line, int? expected)
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Combine("threads.yaml");
+        File.WriteAllText(path, "name: t\n" + line + "stages:\n  a: { uses: test/write }\n");
+        var diagnostics = new List<Diagnostic>();
+        var definition = PipelineParser.Parse(path, new PipelineLoadSettings(), diagnostics);
+        Assert.That(diagnostics, Is.Empty);
+        Assert.That(definition!.Threads, Is.EqualTo(expected));
+    }
+
     [Test]
     public void DeepNestingIsRefusedQuicklyInsteadOfOverflowingTheStack()
     {

@@ -50,6 +50,30 @@ public sealed class SyntheticCorpusTests
     }
 
     [Test]
+    public void ChatTurnsUseTheQuestionAnswerLayoutOfTheCorpusAndTheEvaluationPrompt()
+    {
+        using var dir = new TempDirectory();
+        SyntheticCorpusGenerator.Write(dir.Path, new SyntheticCorpusOptions(TrainExamplesPerDomain: 40, EvalExamplesPerDomain: 5));
+        foreach (var file in new[] { "general.jsonl", "mathcode.jsonl" })
+        {
+            foreach (var line in File.ReadLines(dir.Combine(file)).Where(l => l.Length > 0))
+            {
+                using var doc = JsonDocument.Parse(line);
+                var messages = doc.RootElement.GetProperty("messages");
+                Assert.That(messages[0].GetProperty("content").GetString(), Does.StartWith("Question: "), line);
+                Assert.That(messages[1].GetProperty("content").GetString(), Does.StartWith("Answer: ").And.Contain(" #### "), line);
+            }
+        }
+
+        var mathText = File.ReadAllText(dir.Combine("text-math.txt"));
+        foreach (var line in File.ReadLines(dir.Combine("eval-math.jsonl")).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            Assert.That(mathText, Does.Contain("Question: " + doc.RootElement.GetProperty("question").GetString() + "\nAnswer: "));
+        }
+    }
+
+    [Test]
     public void TrainedSentencePieceModelLoadsAndRoundTripsText()
     {
         using var dir = new TempDirectory();

@@ -27,7 +27,7 @@ public sealed class SyntheticDataStepConformanceTests : StepConformanceTests
         using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
         var first = await sandbox.RunAsync("{ people: 4, train-examples: 20, eval-examples: 5 }", seed: 1, CancellationToken.None);
         var second = await sandbox.RunAsync("{ people: 4, train-examples: 20, eval-examples: 5, seed: 2 }", seed: 1, CancellationToken.None);
-        foreach (var name in new[] { "corpus", "general", "mathcode", "eval-text", "eval-conversation", "eval-math", "eval-code" })
+        foreach (var name in new[] { "corpus", "general", "mathcode", "eval-text", "eval-conversation", "eval-math", "eval-code", "text-conversation", "text-math", "text-code" })
         {
             Assert.That(first.Manifest.Outputs, Contains.Key(name));
             Assert.That(File.Exists(Path.Combine(first.OutputDirectory, first.Manifest.Outputs[name])), Is.True, name);

@@ -32,7 +32,7 @@ public static class ModelExporter
             throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
         }
 
-        if (NativeMoeFormat.ConfigModelType(source) == "llama")
+        if (IsDense(source))
         {
             if (format != "gguf")
             {
@@ -54,16 +54,31 @@ public static class ModelExporter
         }
 
         using var checkpoint = ReadMoe(source);
+        return ExportMoe(checkpoint, source, format, output, ggufType);
+    }
+
+    /// <summary>
+    /// Exports an MoE checkpoint already read from <paramref name="source"/> (see <see cref="ReadMoe"/>) as <paramref name="format"/>, so
+    /// one read serves several formats. Tokenizer and generation files are taken from <paramref name="source"/>.
+    /// LMOE121x when the model does not fit the format, LMOE1230 for an unknown format.
+    /// </summary>
+    /// <returns>A one-line description of what was written.</returns>
+    public static string ExportMoe(MoeCheckpoint checkpoint, string source, string format, string output, GgufTensorType ggufType = GgufTensorType.F32)
+    {
         switch (format)
         {
             case "native": NativeMoeFormat.Write(checkpoint, output, source); break;
             case "mixtral": MixtralFormat.Write(checkpoint, output, source); break;
             case "llama-moe-v2": LlamaMoeV2Format.Write(checkpoint, output, source); break;
-            default: GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
+            case "gguf": GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
+            default: throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
         }
 
         return $"MoE ({checkpoint.Layout.ExpertCount} experts, top-{checkpoint.Layout.TopK}, {checkpoint.Layout.MoeLayers.Count} MoE layers) -> {format} {output}";
     }
+
+    /// <summary>Whether <paramref name="directory"/> holds a dense LLaMA (exported to gguf only).</summary>
+    public static bool IsDense(string directory) => NativeMoeFormat.ConfigModelType(directory) == "llama";
 
     private static bool IsV2(string directory) =>
         File.ReadAllText(Path.Combine(directory, ModelDirectory.ConfigFileName)) is var text && (text.Contains("\"scale_factor\"", StringComparison.Ordinal) || text.Contains("\"moe_type\"", StringComparison.Ordinal));

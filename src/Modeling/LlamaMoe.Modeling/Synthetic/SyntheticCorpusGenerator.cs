@@ -5,8 +5,11 @@ namespace LlamaMoe.Modeling.Synthetic;
 
 /// <summary>
 /// Writes a deterministic multi-domain corpus and instruction set: pre-training text (stories format), a general
-/// chat mix (stage 1), a math/code chat mix (stage 2), and held-out per-domain evaluation sets in GSM8K jsonl form.
-/// Evaluation questions never appear in any training file.
+/// chat mix (stage 1), a math/code chat mix (stage 2), and held-out per-domain evaluation sets in GSM8K jsonl form and
+/// as text for per-domain perplexity. Evaluation questions never appear in any training file. Every file uses one
+/// layout, <c>Question: …\nAnswer: …</c>: in the chat files the user turn is <c>Question: …</c> and the assistant
+/// turn <c>Answer: …</c>, so the <c>plain</c> chat template renders exactly the corpus layout and the GSM8K-style
+/// evaluation prompt, and instruction tuning trains the format that is evaluated.
 /// </summary>
 public static class SyntheticCorpusGenerator
 {
@@ -14,6 +17,7 @@ public static class SyntheticCorpusGenerator
     public static readonly IReadOnlyList<string> FileNames =
     [
         "corpus.txt", "general.jsonl", "mathcode.jsonl", "eval-text.txt", "eval-conversation.jsonl", "eval-math.jsonl", "eval-code.jsonl",
+        "text-conversation.txt", "text-math.txt", "text-code.txt",
     ];
 
     /// <summary>Generates the corpus into <paramref name="outputDirectory"/> (files are written atomically).</summary>
@@ -42,6 +46,9 @@ public static class SyntheticCorpusGenerator
         corpus.AddRange(trainConversation.Concat(trainMath).Concat(trainCode).Select(RenderPlain));
         WriteText(Path.Combine(outputDirectory, "corpus.txt"), Shuffle(corpus, random));
         WriteText(Path.Combine(outputDirectory, "eval-text.txt"), evalMath.Concat(evalCode).Select(RenderPlain).ToList());
+        WriteText(Path.Combine(outputDirectory, "text-conversation.txt"), evalConversation.Select(RenderPlain).ToList());
+        WriteText(Path.Combine(outputDirectory, "text-math.txt"), evalMath.Select(RenderPlain).ToList());
+        WriteText(Path.Combine(outputDirectory, "text-code.txt"), evalCode.Select(RenderPlain).ToList());
 
         var general = Shuffle(Repeat(trainConversation, options.TrainExamplesPerDomain).Concat(trainMath.Take(options.TrainExamplesPerDomain / 4))
             .Concat(trainCode.Take(options.TrainExamplesPerDomain / 4)).ToList(), random);
@@ -101,7 +108,7 @@ public static class SyntheticCorpusGenerator
 
     private static string ChatLine(SyntheticExample e) => JsonSerializer.Serialize(new
     {
-        messages = new[] { new { role = "user", content = e.Question }, new { role = "assistant", content = e.Answer } },
+        messages = new[] { new { role = "user", content = "Question: " + e.Question }, new { role = "assistant", content = "Answer: " + e.Answer } },
         domain = e.Domain.ToString().ToLowerInvariant(),
     });
 

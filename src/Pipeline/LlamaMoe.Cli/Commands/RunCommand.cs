@@ -1,10 +1,12 @@
 using System.Text.Json;
 using LlamaMoe.Cli.Rendering;
+using LlamaMoe.Modeling;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
 using LlamaMoe.Pipeline.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
+using TorchSharp;
 
 namespace LlamaMoe.Cli.Commands;
 
@@ -18,7 +20,7 @@ public sealed class RunCommand : ICliCommand
     public string Summary => "Run a pipeline: only stages whose inputs, options or plugin changed.";
 
     /// <inheritdoc />
-    public string Usage => $"llama-moe run <pipeline.yaml> [--force STAGE]... [--force-all] [--until STAGE] [--json] [--plain] {PipelineCommandSupport.CommonUsage}";
+    public string Usage => $"llama-moe run <pipeline.yaml> [--force STAGE]... [--force-all] [--until STAGE] [--json] [--plain] [--threads N|auto] {PipelineCommandSupport.CommonUsage}";
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
@@ -28,6 +30,7 @@ public sealed class RunCommand : ICliCommand
         var force = arguments.Options("force").ToHashSet(StringComparer.Ordinal);
         var forceAll = arguments.Flag("force-all");
         var until = arguments.Option("until");
+        var threadsOverride = arguments.Option("threads");
         var json = arguments.Flag("json");
         var plain = arguments.Flag("plain") || json || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive;
         arguments.ThrowOnUnused();
@@ -35,6 +38,12 @@ public sealed class RunCommand : ICliCommand
         if (pipeline is null)
         {
             return ExitCodes.Failure;
+        }
+
+        if (ThreadCount(threadsOverride, pipeline.Definition.Threads) is { } threads)
+        {
+            TorchRuntime.EnsureLoaded();
+            torch.set_num_threads(threads);
         }
 
         if (forceAll)
@@ -88,5 +97,23 @@ public sealed class RunCommand : ICliCommand
     {
         using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, observer).BuildServiceProvider();
         return new PipelineRunner(pipeline, services).RunAsync(force, until, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The thread count to set: <c>--threads</c> when given, else the pipeline's <c>threads:</c>; null = the runtime default.</summary>
+    private static int? ThreadCount(string? commandLine, int? pipeline)
+    {
+        if (commandLine is null)
+        {
+            return pipeline;
+        }
+
+        if (commandLine == "auto")
+        {
+            return null;
+        }
+
+        return int.TryParse(commandLine, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 4096
+            ? threads
+            : throw new CliUsageException($"--threads expects auto or a whole number from 1 to 4096, got '{commandLine}'");
     }
 }

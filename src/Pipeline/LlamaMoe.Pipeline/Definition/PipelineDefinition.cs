@@ -30,6 +30,13 @@ public sealed record PipelineDefinition
     /// <summary>The requested device (<c>device:</c>: auto, cpu or cuda; default auto).</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>
+    /// CPU threads for tensor work (<c>threads:</c>; null = auto, the runtime's default of one per core). Tiny models
+    /// run faster on one thread, since every operator is too small to share and each thread barrier costs more than
+    /// the work, worst of all on a busy machine. Does not change stage keys.
+    /// </summary>
+    public int? Threads { get; init; }
+
     /// <summary>The stages in file order.</summary>
     public required IReadOnlyList<StageDefinition> Stages { get; init; }
 

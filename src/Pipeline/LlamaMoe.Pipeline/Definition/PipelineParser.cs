@@ -12,7 +12,7 @@ namespace LlamaMoe.Pipeline.Definition;
 public static partial class PipelineParser
 {
     /// <summary>The top-level keys.</summary>
-    public static readonly IReadOnlyList<string> TopLevelKeys = ["name", "vars", "plugins", "store", "seed", "device", "stages"];
+    public static readonly IReadOnlyList<string> TopLevelKeys = ["name", "vars", "plugins", "store", "seed", "device", "threads", "stages"];
 
     /// <summary>The keys of a stage.</summary>
     public static readonly IReadOnlyList<string> StageKeys = ["uses", "needs", "with", "description"];
@@ -115,6 +115,7 @@ public static partial class PipelineParser
                 }
             }
 
+            var threads = ReadThreads(top);
             var stages = ReadStages(top);
             if (stages is not null)
             {
@@ -123,8 +124,24 @@ public static partial class PipelineParser
 
             return name is null || stages is null ? null : new PipelineDefinition
             {
-                FilePath = file, Name = name, Vars = vars, Plugins = plugins, StoreDirectory = store, Seed = seed, Device = device, Stages = stages,
+                FilePath = file, Name = name, Vars = vars, Plugins = plugins, StoreDirectory = store, Seed = seed, Device = device, Threads = threads, Stages = stages,
             };
+        }
+
+        private int? ReadThreads(YMapping top)
+        {
+            if (top.Get("threads") is not { } threadsNode || Scalar(threadsNode, "threads") is not { } threadsScalar || threadsScalar.Value == "auto")
+            {
+                return null;
+            }
+
+            if (int.TryParse(threadsScalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 4096)
+            {
+                return threads;
+            }
+
+            diagnostics.Add(threadsScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'threads' must be auto or a whole number from 1 to 4096, found '{threadsScalar.Value}'"));
+            return null;
         }
 
         private string? ReadName(YMapping top)

@@ -58,7 +58,8 @@ public sealed class PipelineRunner
 
             cancellationToken.ThrowIfCancellationRequested();
             var watch = Stopwatch.StartNew();
-            var (options, keyInputs) = StageKeyBuilder.Build(pipeline, stage, handles, digests, device, environment);
+            var optionLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+            var (options, keyInputs) = StageKeyBuilder.Build(pipeline, stage, handles, digests, device, environment, optionLocations);
             digests.Save();
             var key = keyInputs.ComputeKey();
             var previous = lockFile.Stages.GetValueOrDefault(stage.Id);
@@ -84,6 +85,7 @@ public sealed class PipelineRunner
                     Seed = definition.Seed,
                     Device = device,
                     Services = services,
+                    OptionLocations = optionLocations,
                 }, observer, cancellationToken).ConfigureAwait(false);
                 store.Publish(temp, key, manifest.Digest);
                 outcome = new StageOutcome(stage.Id, StageStatus.Ran, key, manifest.Digest, previous?.OutputDigest != manifest.Digest, reasons, watch.Elapsed);

@@ -45,7 +45,18 @@ public static class StageExecutor
         catch (Exception ex)
         {
             TryDelete(settings.OutputDirectory);
-            if (ex is OperationCanceledException or LlamaMoeException)
+            if (ex is LlamaMoeException coded)
+            {
+                var located = StageErrorLocator.Locate(coded, stage, settings.OptionLocations);
+                if (ReferenceEquals(located, coded))
+                {
+                    throw;
+                }
+
+                throw located;
+            }
+
+            if (ex is OperationCanceledException)
             {
                 throw;
             }
@@ -103,4 +114,7 @@ public sealed record StepContextSettings
 
     /// <summary>The services.</summary>
     public required IServiceProvider Services { get; init; }
+
+    /// <summary>Where each bound option value is in the pipeline file (from the binder), for placing the step's coded errors at their key.</summary>
+    public IReadOnlyDictionary<string, SourceLocation> OptionLocations { get; init; } = new Dictionary<string, SourceLocation>();
 }

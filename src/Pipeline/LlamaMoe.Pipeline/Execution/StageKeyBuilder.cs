@@ -7,19 +7,32 @@ namespace LlamaMoe.Pipeline.Execution;
 public static class StageKeyBuilder
 {
     /// <summary>Binds and digests; throws <see cref="PipelineDiagnosticsException"/> on problems.</summary>
+    /// <param name="pipeline">The pipeline.</param>
+    /// <param name="stage">The stage.</param>
+    /// <param name="inputs">The artifacts of the stages run so far.</param>
+    /// <param name="digests">File digests of input paths.</param>
+    /// <param name="device">The device kind.</param>
+    /// <param name="environment">Environment lookup.</param>
+    /// <param name="optionLocations">Receives where each bound option value is in the pipeline file, when given.</param>
     public static (StepOptions Options, StageKeyInputs KeyInputs) Build(
         LoadedPipeline pipeline,
         ResolvedStage stage,
         IReadOnlyDictionary<string, ArtifactHandle> inputs,
         FileDigests digests,
         string device,
-        Func<string, string?> environment)
+        Func<string, string?> environment,
+        IDictionary<string, SourceLocation>? optionLocations = null)
     {
         var diagnostics = new List<Diagnostic>();
         var (options, binder) = StageBinding.Bind(pipeline.Definition, stage, environment, (id, name) => Output(inputs, id, name), diagnostics);
         if (options is null || diagnostics.Count > 0)
         {
             throw new PipelineDiagnosticsException(diagnostics.Count > 0 ? diagnostics : [stage.Definition.Location.Error(DiagnosticCodes.BadStageReference, $"stage '{stage.Id}' has unresolved values")]);
+        }
+
+        foreach (var (key, location) in binder.Locations)
+        {
+            optionLocations?.Add(key, location);
         }
 
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);

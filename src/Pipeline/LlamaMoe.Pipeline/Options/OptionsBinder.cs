@@ -94,8 +94,14 @@ public sealed class OptionsBinder
             for (var i = 0; i < sequence.Items.Count; i++)
             {
                 Locations[$"{key}[{i}]"] = sequence.Items[i].Location;
-                ok &= Convert(sequence.Items[i], element, attribute, $"{key}[{i}]", out var item);
-                list.Add(item);
+                if (Convert(sequence.Items[i], element, attribute, $"{key}[{i}]", out var item))
+                {
+                    list.Add(item);
+                }
+                else
+                {
+                    ok = false; // reported (or deferred); a value-type list cannot hold the missing item
+                }
             }
 
             if (type.IsArray)

@@ -78,6 +78,11 @@ public static class PipelineSchemaGenerator
                 ["store"] = new JsonObject { ["type"] = "string", ["description"] = "The artifact store folder (default .llamamoe beside the pipeline)." },
                 ["seed"] = new JsonObject { ["type"] = "integer" },
                 ["device"] = new JsonObject { ["enum"] = new JsonArray("auto", "cpu", "cuda") },
+                ["threads"] = new JsonObject
+                {
+                    ["description"] = "CPU threads for tensor work: auto (one per core) or a number; 1 is fastest for tiny models.",
+                    ["oneOf"] = new JsonArray(new JsonObject { ["const"] = "auto" }, new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 4096 }),
+                },
                 ["stages"] = new JsonObject
                 {
                     ["type"] = "object",
