@@ -41,7 +41,32 @@ public sealed class TransformersCaseWriter
         Assert.That(File.Exists(Path.Combine(output, "stories260k-moe-mixtral", "model", "config.json")));
     }
 
-    private static void WriteCase(string caseDir, string modelDir, float[,] logits)
+    /// <summary>
+    /// A case for a pipeline's <c>export</c> stage output (LLAMAMOE_CASES_EXPORT: the folder holding native/ and
+    /// mixtral/): our logits come from loading the native directory with our own model code, the transformers side loads
+    /// the Mixtral-compatible directory, so the check covers the export of a trained model end to end.
+    /// </summary>
+    [Test]
+    public void WritesACaseForAPipelineExport()
+    {
+        var output = Environment.GetEnvironmentVariable("LLAMAMOE_CASES_OUT");
+        var export = Environment.GetEnvironmentVariable("LLAMAMOE_CASES_EXPORT");
+        if (string.IsNullOrEmpty(output) || string.IsNullOrEmpty(export))
+        {
+            Assert.Fail("set LLAMAMOE_CASES_OUT and LLAMAMOE_CASES_EXPORT (an export stage's output folder)");
+            return;
+        }
+
+        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(Path.Combine(export, "native"));
+        model.eval();
+        var vocabulary = model.Config.VocabSize;
+        int[] ids = [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % (vocabulary - 3)))];
+        var caseDir = Path.Combine(output, "pipeline-export-mixtral");
+        WriteCase(caseDir, Path.Combine(export, "mixtral"), MoeTestModels.Logits(model, ids), ids);
+        Assert.That(File.Exists(Path.Combine(caseDir, "model", "config.json")));
+    }
+
+    private static void WriteCase(string caseDir, string modelDir, float[,] logits, IReadOnlyList<int>? ids = null)
     {
         var model = Path.Combine(caseDir, "model");
         Directory.CreateDirectory(model);
@@ -50,7 +75,7 @@ public sealed class TransformersCaseWriter
             File.Copy(file, Path.Combine(model, Path.GetFileName(file)), overwrite: true);
         }
 
-        File.WriteAllText(Path.Combine(caseDir, "input_ids.json"), JsonSerializer.Serialize(MoeTestModels.TestIds));
+        File.WriteAllText(Path.Combine(caseDir, "input_ids.json"), JsonSerializer.Serialize(ids ?? MoeTestModels.TestIds));
         var bytes = new byte[logits.Length * sizeof(float)];
         Buffer.BlockCopy(logits, 0, bytes, 0, bytes.Length);
         File.WriteAllBytes(Path.Combine(caseDir, "logits.f32"), bytes);

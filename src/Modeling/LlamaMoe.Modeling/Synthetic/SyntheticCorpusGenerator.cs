@@ -37,10 +37,9 @@ public static class SyntheticCorpusGenerator
 
         Directory.CreateDirectory(outputDirectory);
         var corpus = new List<string>();
-        var facts = world.FactParagraphs().ToList();
-        for (var repeat = 0; repeat < 4; repeat++)
+        for (var repeat = 0; repeat < 8; repeat++)
         {
-            corpus.AddRange(Shuffle(facts, random));
+            corpus.AddRange(world.FactParagraphs(random));
         }
 
         corpus.AddRange(trainConversation.Concat(trainMath).Concat(trainCode).Select(RenderPlain));

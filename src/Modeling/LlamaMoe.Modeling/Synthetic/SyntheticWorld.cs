@@ -27,9 +27,28 @@ public sealed class SyntheticWorld
     /// <summary>The people of the world.</summary>
     public IReadOnlyList<SyntheticPerson> People { get; }
 
-    /// <summary>One paragraph of facts per person, in a fixed order.</summary>
-    public IEnumerable<string> FactParagraphs() => People.Select(p =>
-        $"{p.Name} lives in {p.Town}. {p.Name} is {p.Age} years old. {p.Name} has {p.Cats} {Plural(p.Cats, "cat")} and {p.Books} {Plural(p.Books, "book")}.");
+    /// <summary>
+    /// One paragraph of facts per person: one sentence per fact, in an order drawn from <paramref name="random"/>, so
+    /// repeated paragraphs state the same facts in different orders (knowledge augmentation: a small model learns to
+    /// answer questions about a fact it has only read when the fact is not tied to one fixed context).
+    /// </summary>
+    public IEnumerable<string> FactParagraphs(Random random) => People.Select(p =>
+    {
+        var sentences = new List<string>
+        {
+            $"{p.Name} lives in {p.Town}.",
+            $"{p.Name} is {p.Age} years old.",
+            $"{p.Name} has {p.Cats} {Plural(p.Cats, "cat")}.",
+            $"{p.Name} has {p.Books} {Plural(p.Books, "book")}.",
+        };
+        for (var i = sentences.Count - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (sentences[i], sentences[j]) = (sentences[j], sentences[i]);
+        }
+
+        return string.Join(" ", sentences);
+    });
 
     /// <summary>Every question the world can answer, one per (person, attribute).</summary>
     public IEnumerable<SyntheticExample> AllQuestions()

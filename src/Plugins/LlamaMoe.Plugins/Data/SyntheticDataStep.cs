@@ -10,7 +10,7 @@ namespace LlamaMoe.Plugins.Data;
 /// <c>eval-math</c>, <c>eval-code</c>) holding its file name inside the artifact, so a later stage writes
 /// <c>${stages.ID.outputs.path}/${stages.ID.outputs.corpus}</c>.
 /// </summary>
-[PipelineStep("data/synthetic", typeof(SyntheticDataOptions), Description = "Generate the deterministic synthetic corpus (text, chat mixes, held-out sets).", Version = "2",
+[PipelineStep("data/synthetic", typeof(SyntheticDataOptions), Description = "Generate the deterministic synthetic corpus (text, chat mixes, held-out sets).", Version = "3",
     Produces = ArtifactKinds.Dataset)]
 public sealed class SyntheticDataStep : PipelineStep<SyntheticDataOptions>
 {
