@@ -3,28 +3,8 @@ using LlamaMoe.Pipeline;
 namespace LlamaMoe.Plugins.Construction;
 
 /// <summary>Options of <c>align</c>.</summary>
-public sealed class AlignOptions : StepOptions
+public sealed class AlignOptions : CalibrationDataOptions
 {
-    /// <summary>The calibration data file.</summary>
-    [Option("Calibration data file the output statistics are taken over (v2: OpenHermes conversations).", Required = true, Path = OptionPathKind.Input)]
-    public string Data { get; set; } = string.Empty;
-
-    /// <summary>The data format.</summary>
-    [Option("Data format: text, stories or chat.")]
-    public CalibrationDataFormat Format { get; set; } = CalibrationDataFormat.Text;
-
-    /// <summary>Chat template for chat data.</summary>
-    [Option("Chat template for chat data: llama3, llama2 or plain.")]
-    public string Template { get; set; } = "llama3";
-
-    /// <summary>Token budget.</summary>
-    [Option("Token budget: sequences are taken in file order until they hold this many tokens.", Minimum = 2)]
-    public long Tokens { get; set; } = 65536;
-
-    /// <summary>Longest sequence.</summary>
-    [Option("Longest calibration sequence in tokens (longer ones are cut).", Minimum = 2, Maximum = 131072)]
-    public int MaxLength { get; set; } = 512;
-
     /// <summary>Fold the mean shift as a bias.</summary>
     [Option("Fold the mean shift b as an expert output bias (v2 add_rescale_bias; the model gets mlp_bias/attention_bias with zero biases elsewhere). False aligns only the per-dimension scale and keeps the model bias-free.")]
     public bool Bias { get; set; } = true;

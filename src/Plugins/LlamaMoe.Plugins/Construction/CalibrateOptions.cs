@@ -16,28 +16,8 @@ public enum CalibrationDataFormat
 }
 
 /// <summary>Options of <c>calibrate</c>.</summary>
-public sealed class CalibrateOptions : StepOptions
+public sealed class CalibrateOptions : CalibrationDataOptions
 {
-    /// <summary>The calibration data file.</summary>
-    [Option("Calibration data file.", Required = true, Path = OptionPathKind.Input)]
-    public string Data { get; set; } = string.Empty;
-
-    /// <summary>The data format.</summary>
-    [Option("Data format: text, stories or chat.")]
-    public CalibrationDataFormat Format { get; set; } = CalibrationDataFormat.Text;
-
-    /// <summary>Chat template for chat data.</summary>
-    [Option("Chat template for chat data: llama3, llama2 or plain.")]
-    public string Template { get; set; } = "llama3";
-
-    /// <summary>Token budget: sequences are taken in order until this many tokens.</summary>
-    [Option("Token budget: sequences are taken in file order until they hold this many tokens.", Minimum = 2)]
-    public long Tokens { get; set; } = 65536;
-
-    /// <summary>Longest sequence.</summary>
-    [Option("Longest calibration sequence in tokens (longer ones are cut).", Minimum = 2, Maximum = 131072)]
-    public int MaxLength { get; set; } = 512;
-
     /// <summary>Hidden-state samples kept per layer.</summary>
     [Option("MLP-input hidden states kept per layer (seeded reservoir sample) for router k-means and token rows.", Minimum = 1)]
     public int MaxHiddenStates { get; set; } = 4096;
