@@ -118,25 +118,7 @@ public sealed class MoeFormatRoundTripTests
     public void LlamaMoeV1HandBuiltCheckpointReadsToAnEquivalentModel()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK, noisy: true);
-        var dir = work!.Combine("v1");
-        Directory.CreateDirectory(dir);
-        var v1Tensors = StateDictLoader.NamedTensors(moe).Select(p => new KeyValuePair<string, Tensor>(ToV1(p.Key), p.Value)).ToList();
-        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), v1Tensors);
-        var config = LlamaMoe.Modeling.Config.LlamaConfigJson.ToJsonObject(moe.Config with { ModelType = "llama_moe" });
-        config["architectures"] = new JsonArray("LlamaMoEForCausalLM");
-        config["num_experts"] = 4;
-        config["num_selects"] = 2;
-        config["size_experts"] = new JsonArray(Enumerable.Range(0, 5).Select(_ => (JsonNode?)new JsonArray(43, 43, 43, 43)).ToArray());
-        config["gate_type"] = "TopKBalancedNoisyGate";
-        config["gate_network"] = "mlp";
-        config["gate_use_softmax"] = true;
-        config["gate_add_noise"] = true;
-        config["gate_noise_epsilon"] = 0.01;
-        config["calculator_type"] = "UniversalCalculator";
-        config["multiply_gate_scores"] = true;
-        config["score_scale_factor"] = 2.0;
-        config["gates"] = "mlp";
-        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        var dir = MoeTestModels.WriteLlamaMoeV1(moe, work!.Combine("v1"), experts: 4, topK: 2, expertSize: 43, scale: 2.0);
 
         using var back = LlamaMoeV1Reader.Read(dir);
         Assert.That(back.Config.Router.Network, Is.EqualTo(RouterNetwork.TanhMlp));
@@ -144,21 +126,6 @@ public sealed class MoeFormatRoundTripTests
         Assert.That(back.Config.Router.Noisy, Is.True);
         using var reloaded = back.ToModel();
         Assert.That(LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(moe, MoeTestModels.TestIds), MoeTestModels.Logits(reloaded, MoeTestModels.TestIds)), Is.EqualTo(0.0));
-    }
-
-    private static string ToV1(string native)
-    {
-        var layer = MoeTensorNames.LayerOf(native);
-        var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
-        if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
-        {
-            return native;
-        }
-
-        var rest = native[block.Length..].Split('.');
-        return rest[0] == "experts"
-            ? $"model.layers.{layer}.mlp.calculator.experts.{(rest[2] switch { "w1" => "weight_gate", "w3" => "weight_up", _ => "weight_down" })}.{rest[1]}"
-            : $"model.layers.{layer}.mlp.{string.Join('.', rest)}";
     }
 
     private static void AssertSameTensors(MoeCheckpoint expected, MoeCheckpoint actual, Func<string, string> rename)
