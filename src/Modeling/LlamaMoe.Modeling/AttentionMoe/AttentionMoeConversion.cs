@@ -14,6 +14,9 @@ namespace LlamaMoe.Modeling.AttentionMoe;
 /// </summary>
 public static class AttentionMoeConversion
 {
+    /// <summary>v2's default attention top-k for <paramref name="experts"/> experts: all but one (top-7 of 8), at least 1.</summary>
+    public static int DefaultTopK(int experts) => Math.Max(1, experts - 1);
+
     /// <summary>
     /// Options from the command-line values. <paramref name="split"/> defaults to <c>experts / kv_heads</c>;
     /// <paramref name="layers"/> to every layer; <paramref name="scaleFactor"/> to 1.

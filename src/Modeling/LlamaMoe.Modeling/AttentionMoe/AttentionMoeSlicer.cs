@@ -32,21 +32,23 @@ public static class AttentionMoeSlicer
         }
     }
 
-    /// <summary>Initialises the router: seeded Kaiming-uniform rows, or zeros (uniform routing).</summary>
+    /// <summary>Initialises the router with <see cref="RouterWeight"/> (seeded Kaiming-uniform rows, or zeros).</summary>
     public static void InitializeRouter(AttentionMoeBlock block, AttentionRouterInit init, long seed = 0)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var weight = block.Gate.InputProjection;                                                               // (n, H)
-        if (init == AttentionRouterInit.Zero)
-        {
-            weight.zero_();
-            return;
-        }
-
-        var values = RouterInitialization.KaimingUniform((int)weight.shape[0], (int)weight.shape[1], new Generator((ulong)seed));
-        weight.copy_(values.to(weight.device));
+        weight.copy_(RouterWeight((int)weight.shape[0], (int)weight.shape[1], init, seed).to(weight.dtype).to(weight.device));
     }
+
+    /// <summary>
+    /// A float32 CPU router matrix <c>(n, H)</c>: U(−1/√H, 1/√H) drawn from a generator seeded with <paramref name="seed"/>
+    /// (the same values <see cref="InitializeRouter"/> writes), or zeros. The caller owns the tensor.
+    /// </summary>
+    public static Tensor RouterWeight(int experts, int hidden, AttentionRouterInit init, long seed) =>
+        init == AttentionRouterInit.Zero
+            ? zeros(experts, hidden, ScalarType.Float32)                                                       // (n, H)
+            : RouterInitialization.KaimingUniform(experts, hidden, new Generator((ulong)seed));                // (n, H)
 
     private static void Copy(Linear target, Tensor weight, Tensor? bias, string name)
     {

@@ -1,3 +1,4 @@
+using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Moe;
@@ -11,7 +12,8 @@ namespace LlamaMoe.Modeling.Conversion;
 /// Streams a dense LLaMA directory into a native MoE directory, layer by layer and tensor by tensor: non-MLP tensors are
 /// copied, each MoE layer's gate_proj/up_proj/down_proj is read once and sliced into its experts (spec §1.1), and every
 /// output tensor is written and freed before the next is produced. Peak memory is about one dense MLP matrix plus one
-/// expert slice. The output directory is published atomically.
+/// expert slice. With an <see cref="AttentionMoePlan"/> the listed layers' q/k/v/o projections are sliced into attention
+/// experts the same way (spec §2). The output directory is published atomically.
 /// </summary>
 public static class MoeConverter
 {
@@ -20,11 +22,15 @@ public static class MoeConverter
     /// <param name="outputDirectory">The native MoE directory to create.</param>
     /// <param name="plans">The plan of every MoE layer, by model layer index.</param>
     /// <param name="options">Top-k, scale, router, contract layers, sharding.</param>
-    /// <exception cref="LlamaMoeException">LMOE2206 when a plan does not fit the checkpoint, LMOE2211 when the output exists, LMOE2212 for bad options.</exception>
-    public static MoeConfig Convert(string denseDirectory, string outputDirectory, IReadOnlyDictionary<int, MoeLayerPlan> plans, MoeConversionOptions options)
+    /// <param name="attention">Attention-MoE to build as well, or null to keep every attention dense.</param>
+    /// <exception cref="LlamaMoeException">
+    /// LMOE2206 when a plan does not fit the checkpoint, LMOE2211 when the output exists, LMOE2212 for bad options,
+    /// LMOE2301/2302 for attention-MoE options that are out of range or do not fit the model.
+    /// </exception>
+    public static MoeConfig Convert(string denseDirectory, string outputDirectory, IReadOnlyDictionary<int, MoeLayerPlan> plans, MoeConversionOptions options, AttentionMoePlan? attention = null)
     {
         var dense = LlamaConfigJson.Read(Path.Combine(denseDirectory, ModelDirectory.ConfigFileName));
-        var config = BuildConfig(dense, plans, options);
+        var config = BuildConfig(dense, plans, options, attention);
         if (Directory.Exists(outputDirectory) && Directory.EnumerateFileSystemEntries(outputDirectory).Any() && !options.Overwrite)
         {
             throw new LlamaMoeException(ConstructionErrorCodes.OutputExists, "the output directory exists and is not empty", outputDirectory,
@@ -33,7 +39,7 @@ public static class MoeConverter
 
         using var checkpoint = ShardedCheckpoint.Open(denseDirectory);
         using var cache = new DenseTensorCache(checkpoint);
-        var tensors = PlanTensors(config, checkpoint, cache, plans);
+        var tensors = PlanTensors(config, checkpoint, cache, plans, attention);
         AtomicDirectory.Publish(outputDirectory, temp =>
         {
             StreamingCheckpointWriter.Write(temp, tensors, options.MaxShardBytes);
@@ -48,8 +54,9 @@ public static class MoeConverter
     }
 
     /// <summary>The native config for converting <paramref name="dense"/> with <paramref name="plans"/> (validated against the dense shapes).</summary>
-    public static MoeConfig BuildConfig(LlamaConfig dense, IReadOnlyDictionary<int, MoeLayerPlan> plans, MoeConversionOptions options)
+    public static MoeConfig BuildConfig(LlamaConfig dense, IReadOnlyDictionary<int, MoeLayerPlan> plans, MoeConversionOptions options, AttentionMoePlan? attention = null)
     {
+        attention?.Validate(dense);
         var layers = options.MoeLayers(dense.NumHiddenLayers);
         var sizes = new List<IReadOnlyList<int>>();
         int? experts = null, residual = null;
@@ -95,6 +102,7 @@ public static class MoeConverter
                 ResidualSize = residual!.Value,
                 ScaleFactors = scales,
                 Router = options.Router ?? MoeRouterSpec.V2,
+                AttentionMoe = AttentionMoeOptionsJson.Write(attention?.Options),
             }.Validate();
         }
         catch (LlamaMoeException error) when (error.Code == ConstructionErrorCodes.MoeContradiction)
@@ -103,20 +111,31 @@ public static class MoeConverter
         }
     }
 
-    private static List<StreamedTensor> PlanTensors(MoeConfig config, ShardedCheckpoint checkpoint, DenseTensorCache cache, IReadOnlyDictionary<int, MoeLayerPlan> plans)
+    private static List<StreamedTensor> PlanTensors(MoeConfig config, ShardedCheckpoint checkpoint, DenseTensorCache cache, IReadOnlyDictionary<int, MoeLayerPlan> plans, AttentionMoePlan? attention)
     {
         var tensors = new List<StreamedTensor>();
-        var consumed = new HashSet<string>(StringComparer.Ordinal);
+        var consumed = new Dictionary<string, (int Layer, bool Attention)>(StringComparer.Ordinal);
         foreach (var layer in config.MoeLayers)
         {
-            consumed.UnionWith(MlpKeys(layer, config.Dense.MlpBias));
+            foreach (var key in MlpKeys(layer, config.Dense.MlpBias))
+            {
+                consumed[key] = (layer, false);
+            }
         }
 
-        // Every dense tensor in file order; an MoE layer's expert tensors are emitted where its MLP was.
-        var emitted = new HashSet<int>();
+        foreach (var layer in attention?.Options.Layers ?? [])
+        {
+            foreach (var key in AttentionTensorPlanner.DenseKeys(layer, config.Dense.AttentionBias))
+            {
+                consumed[key] = (layer, true);
+            }
+        }
+
+        // Every dense tensor in file order; an MoE layer's expert tensors are emitted where its MLP (or attention) was.
+        var emitted = new HashSet<(int Layer, bool Attention)>();
         foreach (var name in checkpoint.Names)
         {
-            if (!consumed.Contains(name))
+            if (!consumed.TryGetValue(name, out var group))
             {
                 var info = checkpoint.Info(name);
                 var key = name;
@@ -124,16 +143,22 @@ public static class MoeConverter
                 continue;
             }
 
-            var layer = LayerOf(name);
-            if (emitted.Add(layer))
+            if (emitted.Add(group))
             {
-                tensors.AddRange(ExpertTensorPlanner.Plan(config, layer, plans[layer], checkpoint, cache));
+                tensors.AddRange(group.Attention
+                    ? AttentionTensorPlanner.Plan(config.Dense, group.Layer, attention!, checkpoint, cache)
+                    : ExpertTensorPlanner.Plan(config, group.Layer, plans[group.Layer], checkpoint, cache));
             }
         }
 
-        foreach (var layer in config.MoeLayers.Where(l => !emitted.Contains(l)))
+        foreach (var layer in config.MoeLayers.Where(l => !emitted.Contains((l, false))))
         {
             throw Mismatch($"the dense checkpoint has no MLP tensors for layer {layer}", $"model.layers.{layer}.mlp");
+        }
+
+        foreach (var layer in (attention?.Options.Layers ?? []).Where(l => !emitted.Contains((l, true))))
+        {
+            throw Mismatch($"the dense checkpoint has no attention tensors for layer {layer}", $"model.layers.{layer}.self_attn");
         }
 
         return tensors;

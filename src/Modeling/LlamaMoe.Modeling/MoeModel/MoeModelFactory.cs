@@ -38,19 +38,36 @@ public static class MoeModelFactory
     /// <summary>A randomly initialised model of <paramref name="config"/> (float32, CPU).</summary>
     public static LlamaForCausalLM Create(MoeConfig config) => new(config.ToLlamaConfig(), Factories(config));
 
-    /// <summary>The parameters of <paramref name="config"/>: total, and active per token (k experts + residual in MoE layers).</summary>
+    /// <summary>
+    /// The parameters of <paramref name="config"/>: total, and active per token (k experts + residual in MoE layers, top-k
+    /// attention experts plus the attention router in attention-MoE layers).
+    /// </summary>
     public static (long Total, long Active) ParameterCounts(MoeConfig config)
     {
         var dense = config.Dense;
         var hidden = (long)dense.HiddenSize;
         var attention = (hidden * dense.QueryWidth * 2) + (hidden * dense.KeyValueWidth * 2);
+        var attentionMoe = AttentionMoe.AttentionMoeOptionsJson.Read(config.AttentionMoe);
         var norms = 2 * hidden;
         var embeddings = (long)dense.VocabSize * hidden * (dense.TieWordEmbeddings ? 1 : 2) + hidden;
         long total = embeddings, active = embeddings;
         for (var layer = 0; layer < dense.NumHiddenLayers; layer++)
         {
-            total += attention + norms;
-            active += attention + norms;
+            total += norms;
+            active += norms;
+            if (attentionMoe?.AppliesTo(layer) == true)
+            {
+                // Each expert: G/split query heads (q and o) plus its own copy of one K/V head; the router is always active.
+                var expert = (2 * hidden * dense.QueryWidth / attentionMoe.NumExperts) + (2 * hidden * dense.HeadDim);
+                total += (attentionMoe.NumExperts * expert) + (hidden * attentionMoe.NumExperts);
+                active += (attentionMoe.TopK * expert) + (hidden * attentionMoe.NumExperts);
+            }
+            else
+            {
+                total += attention;
+                active += attention;
+            }
+
             if (!config.IsMoeLayer(layer))
             {
                 total += 3 * hidden * dense.IntermediateSize;

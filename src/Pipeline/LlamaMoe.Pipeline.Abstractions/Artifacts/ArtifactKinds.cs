@@ -15,6 +15,9 @@ public static class ArtifactKinds
     /// <summary>Per layer router matrices.</summary>
     public const string RouterWeights = "router-weights";
 
+    /// <summary>Per layer attention experts (GQA groups, split factor) and their router matrices, for attention-MoE.</summary>
+    public const string AttentionExperts = "attention-experts";
+
     /// <summary>Calibration statistics (hidden-state samples, neuron statistics).</summary>
     public const string Calibration = "calibration";
 
@@ -28,5 +31,5 @@ public static class ArtifactKinds
     public const string Files = "files";
 
     /// <summary>Every kind above.</summary>
-    public static IReadOnlyList<string> All { get; } = [DenseModel, MoeModel, ExpertPartition, RouterWeights, Calibration, Dataset, Metrics, Files];
+    public static IReadOnlyList<string> All { get; } = [DenseModel, MoeModel, ExpertPartition, RouterWeights, AttentionExperts, Calibration, Dataset, Metrics, Files];
 }

@@ -42,6 +42,18 @@ public sealed class BuildMoeOptions : StepOptions
     [Option("Dense model folder when no dense-model stage is in needs (relative to the pipeline file).", Path = OptionPathKind.Input)]
     public string? Model { get; set; }
 
+    /// <summary>Attention experts per token, with an attention-experts stage in needs.</summary>
+    [Option("Attention experts per token when a split-attention stage is in needs; default all but one (v2's top-7 of 8).", Minimum = 1, Maximum = 1024)]
+    public int? AttentionTopK { get; set; }
+
+    /// <summary>Scale of the selected attention experts' output, with an attention-experts stage in needs.</summary>
+    [Option("Scale factor of the attention experts when a split-attention stage is in needs; default 1.0 (v2's AttnMoE-Top7-Scale1.0).", Minimum = 0)]
+    public double? AttentionScaleFactor { get; set; }
+
+    /// <summary>How attention routing weights are computed, with an attention-experts stage in needs.</summary>
+    [Option("Attention routing weights when a split-attention stage is in needs: softmax-renormalized (v2, default), softmax, softmax-over-top-k or unit.")]
+    public RoutingWeights? AttentionRoutingWeights { get; set; }
+
     /// <summary>Largest output shard in MiB.</summary>
     [Option("Largest safetensors shard in MiB.", Minimum = 1)]
     public int MaxShardMb { get; set; } = 5120;
@@ -57,6 +69,11 @@ public sealed class BuildMoeOptions : StepOptions
         if (LayerScaleFactors?.Any(s => !(s > 0) || double.IsInfinity(s)) == true)
         {
             yield return new OptionProblem("layer-scale-factors", "every scale factor must be a positive finite number");
+        }
+
+        if (AttentionScaleFactor is { } attentionScale && !(attentionScale > 0 && double.IsFinite(attentionScale)))
+        {
+            yield return new OptionProblem("attention-scale-factor", "the attention scale factor must be a positive finite number");
         }
     }
 }

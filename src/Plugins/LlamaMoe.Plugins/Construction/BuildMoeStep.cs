@@ -1,5 +1,8 @@
 using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.AttentionMoe;
+using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
+using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Splitting;
@@ -10,12 +13,13 @@ namespace LlamaMoe.Plugins.Construction;
 /// <summary>
 /// <c>build-moe</c>: assembles a native MoE model from the dense model, an expert partition and router weights,
 /// streaming layer by layer and tensor by tensor (MoeConverter): the dense layers' MLPs become experts (plus the
-/// partition's residual expert), contract layers stay dense, every MoE layer gets its router.
+/// partition's residual expert), contract layers stay dense, every MoE layer gets its router. With an attention-experts
+/// input (<c>split-attention/gqa</c>) the listed layers' attention is sliced into attention experts too (v2 attention-MoE).
 /// </summary>
 [PipelineStep("build-moe", typeof(BuildMoeOptions),
     Description = "Assemble a native MoE model from a dense model, an expert partition and router weights (streamed layer by layer).",
     Version = "1",
-    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.ExpertPartition, ArtifactKinds.RouterWeights],
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.ExpertPartition, ArtifactKinds.RouterWeights, ArtifactKinds.AttentionExperts],
     Produces = ArtifactKinds.MoeModel)]
 public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
 {
@@ -63,8 +67,18 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
             Directory.Delete(staging, recursive: true);
         }
 
+        var attention = AttentionPlan(context, options, config);
         context.Progress.Report(0, moeLayers.Count, "converting");
-        var moe = MoeConverter.Convert(dense, staging, plans, conversion);
+        MoeConfig moe;
+        try
+        {
+            moe = MoeConverter.Convert(dense, staging, plans, conversion, attention);
+        }
+        finally
+        {
+            attention?.DisposeRouters();
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         foreach (var file in Directory.EnumerateFiles(staging))
         {
@@ -76,7 +90,53 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
         context.Outputs["experts"] = moe.ExpertCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Outputs["top-k"] = moe.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Outputs["moe-layers"] = string.Join(",", moe.MoeLayers);
+        if (attention is not null)
+        {
+            context.Outputs["attention-experts"] = attention.Options.NumExperts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Outputs["attention-top-k"] = attention.Options.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return Task.CompletedTask;
+    }
+
+    // The attention-MoE plan of the attention-experts input with this stage's top-k, scale and weights; null without that input.
+    private static AttentionMoePlan? AttentionPlan(IStepContext context, BuildMoeOptions options, LlamaConfig config)
+    {
+        var inputs = context.InputsOfKind(ArtifactKinds.AttentionExperts);
+        if (inputs.Count == 0)
+        {
+            if (options.AttentionTopK is not null || options.AttentionScaleFactor is not null || options.AttentionRoutingWeights is not null)
+            {
+                throw new LlamaMoeException(ConstructionPluginErrors.MissingInput, "attention-top-k, attention-scale-factor and attention-routing-weights need a split-attention stage in needs",
+                    key: context.StageId, advice: "Add a split-attention/gqa stage to needs, or remove the attention options.");
+            }
+
+            return null;
+        }
+
+        var directory = Single(context, ArtifactKinds.AttentionExperts, "one split-attention/gqa stage").Directory;
+        var header = AttentionExpertsArtifact.ReadHeader(directory);
+        var routers = AttentionExpertsArtifact.ReadRouters(directory, header, config);
+        try
+        {
+            var attentionOptions = new AttentionMoeOptions(
+                header.Experts,
+                options.AttentionTopK ?? AttentionMoeConversion.DefaultTopK(header.Experts),
+                options.AttentionScaleFactor ?? 1.0,
+                header.Split,
+                header.Layers,
+                options.AttentionRoutingWeights ?? RoutingWeights.SoftmaxRenormalized).Validate(config);
+            return new AttentionMoePlan(attentionOptions, routers);
+        }
+        catch
+        {
+            foreach (var router in routers.Values)
+            {
+                router.Dispose();
+            }
+
+            throw;
+        }
     }
 
     private static ArtifactHandle Single(IStepContext context, string kind, string what)

@@ -76,7 +76,8 @@ public sealed class CalibrateStep : PipelineStep<CalibrateOptions>
         return Task.CompletedTask;
     }
 
-    private static List<EncodedExample> WithinBudget(IReadOnlyList<EncodedExample> examples, long budget)
+    /// <summary>The examples in file order until they hold <paramref name="budget"/> tokens (the last one may cross it).</summary>
+    internal static List<EncodedExample> WithinBudget(IReadOnlyList<EncodedExample> examples, long budget)
     {
         var taken = new List<EncodedExample>();
         long tokens = 0;

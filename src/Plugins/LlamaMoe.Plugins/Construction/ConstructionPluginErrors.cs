@@ -20,4 +20,7 @@ public static class ConstructionPluginErrors
 
     /// <summary>The dense model directory is not a dense Hugging Face LLaMA directory.</summary>
     public const string NotDenseModel = "LMOE2406";
+
+    /// <summary>An attention-experts artifact is unreadable or was made for another model (width, layers, heads, split), or lacks a layer's router.</summary>
+    public const string AttentionExpertsContent = "LMOE2407";
 }
