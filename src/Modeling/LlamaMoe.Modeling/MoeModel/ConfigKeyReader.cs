@@ -22,29 +22,24 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
     public static ConfigKeyReader Converted(IReadOnlyDictionary<string, JsonNode?> values, string? filePath, string prefix = "") =>
         new(values, filePath, Export.ExportErrorCodes.MoeConfigInvalid, "Fix the MoE keys of config.json.", prefix);
 
+    /// <summary>Whether <paramref name="key"/> is present and not null.</summary>
     public bool Has(string key) => values.TryGetValue(key, out var node) && node is not null;
 
+    /// <summary>The raw value of <paramref name="key"/>, or null.</summary>
     public JsonNode? Node(string key) => values.TryGetValue(key, out var node) ? node : null;
 
+    /// <summary>The raw value of <paramref name="key"/>; an error when absent or null.</summary>
     public JsonNode Required(string key) => Node(key) ?? throw Wrong(key, "present (not null)");
 
-    /// <summary>The keys of the object under <paramref name="key"/> (prefixed <c>key.</c> in errors); an empty reader when absent.</summary>
-    public ConfigKeyReader Object(string key) => Node(key) switch
-    {
-        null => new(new Dictionary<string, JsonNode?>(), filePath, errorCode, advice, prefix + key + "."),
-        JsonObject obj => new(obj.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), filePath, errorCode, advice, prefix + key + "."),
-        _ => throw Wrong(key, "an object"),
-    };
-
-    /// <summary>The names of the keys present (including null ones).</summary>
-    public IEnumerable<string> Keys => values.Keys;
-
+    /// <summary>An integer key; <paramref name="fallback"/> when absent (an error when there is none).</summary>
     public int Int(string key, int? fallback = null) =>
         Node(key) is { } node ? Int(node, key) : fallback ?? throw Wrong(key, "present (not null)");
 
+    /// <summary>A finite-number key; <paramref name="fallback"/> when absent (an error when there is none).</summary>
     public double Number(string key, double? fallback = null) =>
         Node(key) is { } node ? Number(node, key) : fallback ?? throw Wrong(key, "present (not null)");
 
+    /// <summary>A boolean key; <paramref name="fallback"/> when absent.</summary>
     public bool Bool(string key, bool fallback) =>
         Node(key) switch
         {
@@ -53,6 +48,7 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
             _ => throw Wrong(key, "true or false"),
         };
 
+    /// <summary>A string key, or null when absent.</summary>
     public string? String(string key) =>
         Node(key) switch
         {
@@ -61,6 +57,7 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
             _ => throw Wrong(key, "a string"),
         };
 
+    /// <summary>A required list of integers.</summary>
     public int[] IntArray(string key) => IntArray(Required(key), key);
 
     /// <summary>An integer (a JSON number with an integral value).</summary>
@@ -71,6 +68,7 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
     public double Number(JsonNode node, string key) =>
         AsDouble(node) is { } d && double.IsFinite(d) ? d : throw Wrong(key, "a finite number");
 
+    /// <summary>A list of integers (errors name <c>key[i]</c>).</summary>
     public int[] IntArray(JsonNode node, string key) =>
         node is JsonArray array
             ? array.Select((item, i) => item is null ? throw Wrong($"{key}[{i}]", "an integer") : Int(item, $"{key}[{i}]")).ToArray()
