@@ -84,7 +84,7 @@ public sealed class GgufExportTests
         var path = work!.Combine("moe-llamacpp.gguf");
         using var dense = LlamaForCausalLM.FromDirectory(denseDir);
         using var moe = MoeTestModels.FromDense(dense, experts: 4, topK: 2, scale: 2.0);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         GgufLlamaExporter.ExportMoe(checkpoint, denseDir, path);
 
         var file = GgufFile.Read(path);
@@ -109,7 +109,7 @@ public sealed class GgufExportTests
     {
         using var dense = LlamaForCausalLM.FromDirectory(denseDir);
         using var moe = MoeTestModels.FromDense(dense, experts: 4, topK: 2, scale: 1.0, residual: 44);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         var ex = Assert.Throws<LlamaMoeException>(() => GgufLlamaExporter.ExportMoe(checkpoint, denseDir, work!.Combine("residual.gguf")));
         Assert.That(ex!.Code, Is.EqualTo("LMOE1210"));
         Assert.That(File.Exists(work!.Combine("residual.gguf")), Is.False);

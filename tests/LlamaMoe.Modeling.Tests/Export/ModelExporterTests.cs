@@ -22,7 +22,7 @@ public sealed class ModelExporterTests
 
         using var dense = LlamaForCausalLM.FromDirectory(denseDir);
         using var moe = MoeTestModels.FromDense(dense, 4, 2, 2.0);
-        using (var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe)))
+        using (var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe)))
         {
             NativeMoeFormat.Write(checkpoint, work.Combine("native"), denseDir);
         }

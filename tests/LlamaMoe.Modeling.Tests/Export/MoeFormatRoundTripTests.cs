@@ -33,13 +33,13 @@ public sealed class MoeFormatRoundTripTests
     public void NativeWriteReadIsBitwiseIdentical()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         var dir = work!.Combine("native");
         NativeMoeFormat.Write(checkpoint, dir);
         using var back = NativeMoeFormat.Read(dir);
-        Assert.That(back.Layout.MoeLayers, Is.EqualTo(new[] { 1, 2, 3 }));
-        Assert.That(back.Layout.ResidualSize, Is.EqualTo(44));
-        Assert.That(back.Layout.ExpertSizes.SelectMany(s => s), Is.All.EqualTo(32));
+        Assert.That(back.Config.MoeLayers, Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(back.Config.ResidualSize, Is.EqualTo(44));
+        Assert.That(back.Config.ExpertSizes.SelectMany(s => s), Is.All.EqualTo(32));
         AssertSameTensors(checkpoint, back, name => name);
     }
 
@@ -47,7 +47,7 @@ public sealed class MoeFormatRoundTripTests
     public void MixtralExportFoldsScaleAndReadsBackWithEqualLogits()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         var dir = work!.Combine("mixtral");
         MixtralFormat.Write(checkpoint, dir);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
@@ -65,8 +65,8 @@ public sealed class MoeFormatRoundTripTests
         }
 
         using var back = MixtralFormat.Read(dir);
-        Assert.That(back.Layout.ScaleFactors, Is.All.EqualTo(1.0));
-        Assert.That(back.Base.IntermediateSize, Is.EqualTo(172));
+        Assert.That(back.Config.ScaleFactors, Is.All.EqualTo(1.0));
+        Assert.That(back.Config.Dense.IntermediateSize, Is.EqualTo(172));
         using var reloaded = back.ToModel();
         var diff = LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(moe, MoeTestModels.TestIds), MoeTestModels.Logits(reloaded, MoeTestModels.TestIds));
         Assert.That(diff, Is.LessThan(1e-5));
@@ -77,7 +77,7 @@ public sealed class MoeFormatRoundTripTests
     public void MixtralExportRefusesModelsThatDoNotFit(int residual, int[]? moeLayers, string code)
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, residual, moeLayers);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         var ex = Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("refused-" + code)));
         Assert.That(ex!.Code, Is.EqualTo(code));
     }
@@ -86,7 +86,7 @@ public sealed class MoeFormatRoundTripTests
     public void MixtralExportRefusesTanhRouter()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         Assert.That(Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("tanh")))!.Code, Is.EqualTo("LMOE1214"));
     }
 
@@ -94,7 +94,7 @@ public sealed class MoeFormatRoundTripTests
     public void LlamaMoeV2KeepsResidualAtLayerLevelAndRoundTrips()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 4.0, residual: 44);
-        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe));
+        using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
         var dir = work!.Combine("v2");
         LlamaMoeV2Format.Write(checkpoint, dir);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
@@ -108,9 +108,9 @@ public sealed class MoeFormatRoundTripTests
         }
 
         using var back = LlamaMoeV2Format.Read(dir);
-        Assert.That(back.Layout.ResidualSize, Is.EqualTo(44));
-        Assert.That(back.Layout.ScaleFactors, Is.All.EqualTo(4.0));
-        Assert.That(back.Base.IntermediateSize, Is.EqualTo(172));
+        Assert.That(back.Config.ResidualSize, Is.EqualTo(44));
+        Assert.That(back.Config.ScaleFactors, Is.All.EqualTo(4.0));
+        Assert.That(back.Config.Dense.IntermediateSize, Is.EqualTo(172));
         AssertSameTensors(checkpoint, back, name => name);
     }
 
@@ -118,47 +118,14 @@ public sealed class MoeFormatRoundTripTests
     public void LlamaMoeV1HandBuiltCheckpointReadsToAnEquivalentModel()
     {
         using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK, noisy: true);
-        var dir = work!.Combine("v1");
-        Directory.CreateDirectory(dir);
-        var v1Tensors = StateDictLoader.NamedTensors(moe).Select(p => new KeyValuePair<string, Tensor>(ToV1(p.Key), p.Value)).ToList();
-        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), v1Tensors);
-        var config = LlamaMoe.Modeling.Config.LlamaConfigJson.ToJsonObject(moe.Config with { ModelType = "llama_moe" });
-        config["architectures"] = new JsonArray("LlamaMoEForCausalLM");
-        config["num_experts"] = 4;
-        config["num_selects"] = 2;
-        config["size_experts"] = new JsonArray(Enumerable.Range(0, 5).Select(_ => (JsonNode?)new JsonArray(43, 43, 43, 43)).ToArray());
-        config["gate_type"] = "TopKBalancedNoisyGate";
-        config["gate_network"] = "mlp";
-        config["gate_use_softmax"] = true;
-        config["gate_add_noise"] = true;
-        config["gate_noise_epsilon"] = 0.01;
-        config["calculator_type"] = "UniversalCalculator";
-        config["multiply_gate_scores"] = true;
-        config["score_scale_factor"] = 2.0;
-        config["gates"] = "mlp";
-        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        var dir = MoeTestModels.WriteLlamaMoeV1(moe, work!.Combine("v1"), experts: 4, topK: 2, expertSize: 43, scale: 2.0);
 
         using var back = LlamaMoeV1Reader.Read(dir);
-        Assert.That(back.Layout.Router, Is.EqualTo(RouterNetwork.TanhMlp));
-        Assert.That(back.Layout.Weights, Is.EqualTo(RoutingWeights.SoftmaxOverTopK));
-        Assert.That(back.Layout.Noisy, Is.True);
+        Assert.That(back.Config.Router.Network, Is.EqualTo(RouterNetwork.TanhMlp));
+        Assert.That(back.Config.Router.Weights, Is.EqualTo(RoutingWeights.SoftmaxOverTopK));
+        Assert.That(back.Config.Router.Noisy, Is.True);
         using var reloaded = back.ToModel();
         Assert.That(LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(moe, MoeTestModels.TestIds), MoeTestModels.Logits(reloaded, MoeTestModels.TestIds)), Is.EqualTo(0.0));
-    }
-
-    private static string ToV1(string native)
-    {
-        var layer = MoeTensorNames.LayerOf(native);
-        var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
-        if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
-        {
-            return native;
-        }
-
-        var rest = native[block.Length..].Split('.');
-        return rest[0] == "experts"
-            ? $"model.layers.{layer}.mlp.calculator.experts.{(rest[2] switch { "w1" => "weight_gate", "w3" => "weight_up", _ => "weight_down" })}.{rest[1]}"
-            : $"model.layers.{layer}.mlp.{string.Join('.', rest)}";
     }
 
     private static void AssertSameTensors(MoeCheckpoint expected, MoeCheckpoint actual, Func<string, string> rename)

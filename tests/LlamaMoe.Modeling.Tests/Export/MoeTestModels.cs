@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Modeling.Export;
 using LlamaMoe.Modeling.Import;
@@ -64,6 +67,33 @@ internal static class MoeTestModels
         return model;
     }
 
+    /// <summary>
+    /// Writes <paramref name="moe"/> (every layer MoE, tanh-MLP noisy router, softmax over the top-k) as a hand-built LLaMA-MoE v1
+    /// directory (model_type llama_moe, v1 tensor names) and returns it.
+    /// </summary>
+    public static string WriteLlamaMoeV1(LlamaForCausalLM moe, string dir, int experts, int topK, int expertSize, double scale)
+    {
+        Directory.CreateDirectory(dir);
+        var v1Tensors = StateDictLoader.NamedTensors(moe).Select(p => new KeyValuePair<string, Tensor>(ToV1(p.Key), p.Value)).ToList();
+        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), v1Tensors);
+        var config = LlamaConfigJson.ToJsonObject(moe.Config with { ModelType = "llama_moe" });
+        config["architectures"] = new JsonArray("LlamaMoEForCausalLM");
+        config["num_experts"] = experts;
+        config["num_selects"] = topK;
+        config["size_experts"] = new JsonArray(Enumerable.Range(0, moe.Config.NumHiddenLayers).Select(_ => (JsonNode?)new JsonArray(Enumerable.Repeat(expertSize, experts).Select(m => (JsonNode?)m).ToArray())).ToArray());
+        config["gate_type"] = "TopKBalancedNoisyGate";
+        config["gate_network"] = "mlp";
+        config["gate_use_softmax"] = true;
+        config["gate_add_noise"] = true;
+        config["gate_noise_epsilon"] = 0.01;
+        config["calculator_type"] = "UniversalCalculator";
+        config["multiply_gate_scores"] = true;
+        config["score_scale_factor"] = scale;
+        config["gates"] = "mlp";
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        return dir;
+    }
+
     /// <summary>Logits (T, V) of <paramref name="model"/> for one sequence.</summary>
     public static float[,] Logits(LlamaForCausalLM model, IReadOnlyList<int> ids)
     {
@@ -79,4 +109,19 @@ internal static class MoeTestModels
 
     /// <summary>The 32 test tokens: BOS then 31 ids spread over the 512-token vocabulary.</summary>
     public static int[] TestIds { get; } = [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % 500))];
+
+    private static string ToV1(string native)
+    {
+        var layer = MoeTensorNames.LayerOf(native);
+        var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
+        if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
+        {
+            return native;
+        }
+
+        var rest = native[block.Length..].Split('.');
+        return rest[0] == "experts"
+            ? $"model.layers.{layer}.mlp.calculator.experts.{(rest[2] switch { "w1" => "weight_gate", "w3" => "weight_up", _ => "weight_down" })}.{rest[1]}"
+            : $"model.layers.{layer}.mlp.{string.Join('.', rest)}";
+    }
 }

@@ -32,7 +32,7 @@ public sealed class TransformersCaseWriter
 
         using var moe = MoeTestModels.FromDense(dense, experts: 4, topK: 2, scale: 2.0);
         var mixtralDir = temp.Combine("mixtral");
-        using (var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.LayoutOf(moe)))
+        using (var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe)))
         {
             MixtralFormat.Write(checkpoint, mixtralDir, denseDir);
         }

@@ -67,8 +67,8 @@ public sealed class ExportPipelineTests
         Assert.That(native.forward(ids).sub(expected).abs().max().item<float>(), Is.LessThan(1e-6f), "native");
         Assert.That(mixtral.forward(ids).sub(expected).abs().max().item<float>(), Is.LessThan(1e-4f), "mixtral (scale folded into w2)");
         Assert.That(v2.forward(ids).sub(expected).abs().max().item<float>(), Is.LessThan(1e-4f), "llama-moe-v2");
-        Assert.That(mixtralCheckpoint.Layout.ExpertCount, Is.EqualTo(4));
-        Assert.That(mixtralCheckpoint.Layout.TopK, Is.EqualTo(2));
+        Assert.That(mixtralCheckpoint.Config.ExpertCount, Is.EqualTo(4));
+        Assert.That(mixtralCheckpoint.Config.TopK, Is.EqualTo(2));
 
         var gguf = GgufFile.Read(Path.Combine(export, "model.gguf"));
         Assert.That(gguf.Metadata["llama.expert_count"], Is.EqualTo(4u));

@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 using static TorchSharp.torch;
 
@@ -28,10 +29,10 @@ public static class GgufLlamaExporter
     public static void ExportMoe(MoeCheckpoint checkpoint, string? tokenizerDirectory, string path, GgufTensorType type = GgufTensorType.F32)
     {
         MoeExportChecks.RequireMixtralCompatible(checkpoint, "gguf");
-        Export(checkpoint.Base, checkpoint.Tensors, checkpoint.Layout, tokenizerDirectory, path, type);
+        Export(checkpoint.Config.Dense, checkpoint.Tensors, checkpoint.Config, tokenizerDirectory, path, type);
     }
 
-    private static void Export(LlamaConfig config, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, MoeLayout? layout, string? tokenizerDirectory, string path, GgufTensorType type)
+    private static void Export(LlamaConfig config, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, MoeConfig? layout, string? tokenizerDirectory, string path, GgufTensorType type)
     {
         if (config.MlpBias || config.AttentionBias || config.ExplicitHeadDim is { } hd && hd * config.NumAttentionHeads != config.HiddenSize)
         {
@@ -77,7 +78,7 @@ public static class GgufLlamaExporter
             }
 
             var experts = Enumerable.Range(0, layout.ExpertCount).ToArray();
-            var scale = layout.ScaleFactors[layout.MoeIndex(i)];
+            var scale = layout.ScaleFactors[layout.IndexOfMoeLayer(i)];
             writer.AddTensor($"blk.{i}.ffn_gate_inp.weight", Get(MoeTensorNames.Router(i)), GgufTensorType.F32);                                      // (E, H)
             writer.AddTensor($"blk.{i}.ffn_gate_exps.weight", stack(experts.Select(j => Get(MoeTensorNames.Expert(i, j, "w1"))).ToArray()), type);   // (E, m, H)
             writer.AddTensor($"blk.{i}.ffn_up_exps.weight", stack(experts.Select(j => Get(MoeTensorNames.Expert(i, j, "w3"))).ToArray()), type);     // (E, m, H)
@@ -93,7 +94,7 @@ public static class GgufLlamaExporter
         writer.Write(path);
     }
 
-    private static void WriteHyperParameters(GgufWriter writer, LlamaConfig config, MoeLayout? layout)
+    private static void WriteHyperParameters(GgufWriter writer, LlamaConfig config, MoeConfig? layout)
     {
         writer.AddString("general.architecture", "llama");
         writer.AddString("general.name", config.ExtraProperties.TryGetValue("_name_or_path", out var n) && n?.GetValue<string>() is { Length: > 0 } name ? name : "llama");

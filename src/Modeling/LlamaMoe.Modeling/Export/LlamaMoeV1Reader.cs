@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -24,72 +25,77 @@ public static class LlamaMoeV1Reader
     /// <summary>Reads the directory.</summary>
     public static MoeCheckpoint Read(string directory)
     {
-        var (baseConfig, moe) = MoeJson.ReadConfig(directory, ExtensionKeys, "llama_moe");
-        var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        var config = ReadConfig(directory);
+        var tensors = CheckpointTensors.ReadAll(directory);
+        var renamed = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
+            {
+                tensor.Dispose(); // old .bin exports carry the RoPE buffer; it is recomputed
+                continue;
+            }
+
+            renamed.Add(new(ToNativeName(name), tensor));
+        }
+
+        return new MoeCheckpoint(config, renamed);
+    }
+
+    /// <summary>
+    /// The native config of a v1 directory: config.json plus the expert sizes from the weight headers (no tensor is read).
+    /// LMOE1220 for bad keys, LMOE1221 for a missing expert weight, LMOE1222 for an unsupported variant.
+    /// </summary>
+    public static MoeConfig ReadConfig(string directory)
+    {
+        var (dense, keys) = MoeConfigJson.ReadConverted(directory, ExtensionKeys, "llama_moe");
         void Require(bool ok, string key, string what)
         {
             if (!ok)
             {
-                throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, $"LLaMA-MoE v1 variant not supported: {what}", configPath, key,
+                throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, $"LLaMA-MoE v1 variant not supported: {what}", keys.FilePath, key,
                     "Only the released variant (TopKBalancedNoisyGate, UniversalCalculator, softmax gate scores, no weight norm) is read.");
             }
         }
 
-        Require((moe.String("gate_type") ?? "TopKBalancedNoisyGate") == "TopKBalancedNoisyGate", "gate_type", "gate_type must be TopKBalancedNoisyGate");
-        Require((moe.String("calculator_type") ?? "UniversalCalculator") == "UniversalCalculator", "calculator_type", "calculator_type must be UniversalCalculator");
-        Require(moe.Bool("gate_use_softmax", true), "gate_use_softmax", "gate_use_softmax must be true");
-        Require(moe.Bool("multiply_gate_scores", true), "multiply_gate_scores", "multiply_gate_scores must be true");
-        Require(!moe.Bool("add_weight_norm", false), "add_weight_norm", "add_weight_norm must be false");
-        var network = (moe.String("gate_network") ?? "mlp") switch
+        Require((keys.String("gate_type") ?? "TopKBalancedNoisyGate") == "TopKBalancedNoisyGate", "gate_type", "gate_type must be TopKBalancedNoisyGate");
+        Require((keys.String("calculator_type") ?? "UniversalCalculator") == "UniversalCalculator", "calculator_type", "calculator_type must be UniversalCalculator");
+        Require(keys.Bool("gate_use_softmax", true), "gate_use_softmax", "gate_use_softmax must be true");
+        Require(keys.Bool("multiply_gate_scores", true), "multiply_gate_scores", "multiply_gate_scores must be true");
+        Require(!keys.Bool("add_weight_norm", false), "add_weight_norm", "add_weight_norm must be false");
+        var network = (keys.String("gate_network") ?? "mlp") switch
         {
             "mlp" => RouterNetwork.TanhMlp,
             "linear" => RouterNetwork.Linear,
-            var other => throw moe.Bad("gate_network", $"is '{other}' (mlp or linear)"),
+            var other => throw keys.Error("gate_network", $"is '{other}' (mlp or linear)"),
         };
 
-        var experts = moe.Int("num_experts");
-        var layers = baseConfig.NumHiddenLayers;
-        var tensors = CheckpointTensors.ReadAll(directory);
-        try
+        var experts = keys.Int("num_experts");
+        var layers = dense.NumHiddenLayers;
+        IReadOnlyList<int>[] sizes;
+        using (var checkpoint = ShardedCheckpoint.Open(directory))
         {
-            var byName = tensors.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-            var sizes = Enumerable.Range(0, layers).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, experts)
-                .Select(j => byName.TryGetValue($"model.layers.{i}.mlp.calculator.experts.weight_gate.{j}", out var t) ? (int)t.shape[0]
-                    : throw MoeCheckpoint.Mismatch($"model.layers.{i}.mlp.calculator.experts.weight_gate.{j}", "is missing")).ToArray()).ToArray();
-            if (moe.Node("size_experts") is JsonArray declared && !declared.Select(l => l!.AsArray().Select(n => n!.GetValue<int>()).ToArray()).SelectMany(x => x).SequenceEqual(sizes.SelectMany(x => x)))
-            {
-                throw moe.Bad("size_experts", "disagrees with the expert weight shapes");
-            }
-
-            var scales = moe.Node("score_scale_factor") is JsonArray list
-                ? list.Select(n => n!.GetValue<double>()).ToArray()
-                : Enumerable.Repeat(moe.Double("score_scale_factor", 4.0), layers).ToArray();
-            var layout = new MoeLayout(experts, moe.Int("num_selects"), Enumerable.Range(0, layers).ToArray(), sizes, 0, scales, network, RoutingWeights.SoftmaxOverTopK,
-                moe.Bool("gate_add_noise", true), null);
-            var renamed = new List<KeyValuePair<string, Tensor>>();
-            foreach (var (name, tensor) in tensors)
-            {
-                if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
-                {
-                    tensor.Dispose(); // old .bin exports carry the RoPE buffer; it is recomputed
-                    continue;
-                }
-
-                renamed.Add(new(ToNativeName(name), tensor));
-            }
-
-            var dense = sizes.Max(s => s.Sum());
-            return new MoeCheckpoint(baseConfig with { IntermediateSize = dense, ExtraProperties = new Dictionary<string, JsonNode?>() }, layout, renamed);
+            sizes = Enumerable.Range(0, layers).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, experts)
+                .Select(j => $"model.layers.{i}.mlp.calculator.experts.weight_gate.{j}")
+                .Select(name => checkpoint.Contains(name) ? (int)checkpoint.Info(name).Shape[0] : throw MoeCheckpoint.Mismatch(name, "is missing")).ToArray()).ToArray();
         }
-        catch
+
+        if (keys.Node("size_experts") is JsonArray declared
+            && !declared.Select((list, i) => keys.IntArray(list ?? throw keys.Wrong($"size_experts[{i}]", "a list of integers"), $"size_experts[{i}]")).SelectMany(x => x).SequenceEqual(sizes.SelectMany(x => x)))
         {
-            foreach (var (_, t) in tensors)
-            {
-                t.Dispose();
-            }
-
-            throw;
+            throw keys.Error("size_experts", "disagrees with the expert weight shapes");
         }
+
+        return keys.Validated(new MoeConfig
+        {
+            Dense = dense with { IntermediateSize = sizes.Max(s => s.Sum()), ExtraProperties = new Dictionary<string, JsonNode?>() },
+            ExpertCount = experts,
+            TopK = keys.Int("num_selects"),
+            MoeLayers = Enumerable.Range(0, layers).ToArray(),
+            ExpertSizes = sizes,
+            ScaleFactors = keys.NumberOrList("score_scale_factor", layers, 4.0),
+            Router = new MoeRouterSpec(network, RoutingWeights.SoftmaxOverTopK, keys.Bool("gate_add_noise", true)),
+        });
     }
 
     /// <summary>v1 → native tensor name (names outside the MLP are unchanged).</summary>

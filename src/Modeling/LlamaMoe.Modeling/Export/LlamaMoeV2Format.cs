@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -23,9 +24,9 @@ public static class LlamaMoeV2Format
     public static void Write(MoeCheckpoint checkpoint, string directory, string? companionSource = null, long maxShardBytes = 5L << 30)
     {
         MoeExportChecks.RequireMixtralCompatible(checkpoint, "llama-moe-v2", allowResidual: true, allowAttentionMoe: true);
-        var layout = checkpoint.Layout;
+        var layout = checkpoint.Config;
         var attention = layout.AttentionMoe;
-        var layers = checkpoint.Base.NumHiddenLayers;
+        var layers = layout.Dense.NumHiddenLayers;
         if (attention is not null && !(attention["layers"] is JsonArray l && l.Select(n => n!.GetValue<int>()).Order().SequenceEqual(Enumerable.Range(0, layers))))
         {
             throw new LlamaMoeException(ExportErrorCodes.AttentionMoeNotExportable, "the model cannot be exported as llama-moe-v2: v2 applies attention-MoE to every layer, but attention_moe.layers is a subset",
@@ -63,42 +64,48 @@ public static class LlamaMoeV2Format
             ["AutoModel"] = "modeling_mixtral.MixtralModel",
             ["AutoModelForCausalLM"] = "modeling_mixtral.MixtralForCausalLM",
         };
-        MoeJson.Write(root, directory);
+        MoeConfigJson.Write(root, directory);
         NativeMoeFormat.FinishDirectory(checkpoint, directory, companionSource);
     }
 
     /// <summary>Reads a v2 directory into the native layout.</summary>
     public static MoeCheckpoint Read(string directory)
     {
-        var (baseConfig, moe) = MoeJson.ReadConfig(directory, ExtensionKeys, "mixtral");
-        var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
-        if ((moe.String("moe_type") ?? "modulelist") != "modulelist" || moe.Int("num_moe_contract_layers", 0) != 0 || moe.Bool("add_rescale_bias", false))
+        var config = ReadConfig(directory);
+        var tensors = CheckpointTensors.ReadAll(directory);
+        return new MoeCheckpoint(config, tensors.Select(p => new KeyValuePair<string, Tensor>(ToNativeName(p.Key), p.Value)).ToList());
+    }
+
+    /// <summary>The native config of a v2 directory (config.json only; LMOE1220/LMOE1222 when it does not fit).</summary>
+    public static MoeConfig ReadConfig(string directory)
+    {
+        var (dense, keys) = MoeConfigJson.ReadConverted(directory, ExtensionKeys, "mixtral");
+        if ((keys.String("moe_type") ?? "modulelist") != "modulelist" || keys.Int("num_moe_contract_layers", 0) != 0 || keys.Bool("add_rescale_bias", false))
         {
             throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, "only the released v2 variant is read: moe_type modulelist, num_moe_contract_layers 0, add_rescale_bias false",
-                configPath, "moe_type", "Convert the checkpoint with the released v2 scripts.");
+                keys.FilePath, "moe_type", "Convert the checkpoint with the released v2 scripts.");
         }
 
         JsonObject? attention = null;
-        if (moe.Bool("use_attn_moe", false))
+        if (keys.Bool("use_attn_moe", false))
         {
-            var experts = moe.Int("attn_experts");
-            if (experts % baseConfig.NumKeyValueHeads != 0)
+            var experts = keys.Int("attn_experts");
+            if (experts % dense.NumKeyValueHeads != 0)
             {
-                throw moe.Bad("attn_experts", $"must be a multiple of num_key_value_heads ({baseConfig.NumKeyValueHeads})");
+                throw keys.Error("attn_experts", $"must be a multiple of num_key_value_heads ({dense.NumKeyValueHeads})");
             }
 
             attention = new JsonObject
             {
                 ["num_experts"] = experts,
-                ["top_k"] = moe.Int("top_k_attn"),
-                ["scale_factor"] = moe.Double("scale_factor_attn", 1.0),
-                ["split"] = experts / baseConfig.NumKeyValueHeads,
-                ["layers"] = new JsonArray(Enumerable.Range(0, baseConfig.NumHiddenLayers).Select(i => (JsonNode?)i).ToArray()),
+                ["top_k"] = keys.Int("top_k_attn"),
+                ["scale_factor"] = keys.Number("scale_factor_attn", 1.0),
+                ["split"] = experts / dense.NumKeyValueHeads,
+                ["layers"] = new JsonArray(Enumerable.Range(0, dense.NumHiddenLayers).Select(i => (JsonNode?)i).ToArray()),
             };
         }
 
-        var residual = moe.Has("intermediate_size_residual") ? moe.Int("intermediate_size_residual") : 0;
-        return MixtralFormat.FromMixtralTensors(directory, baseConfig, moe, residual, moe.Double("scale_factor", 1.0), attention, ToNativeName);
+        return MixtralFormat.FromMixtralKeys(dense, keys, keys.Int("intermediate_size_residual", 0), keys.Number("scale_factor", 1.0), attention);
     }
 
     /// <summary>Native → v2 name: the residual expert moves from the block to the layer (<c>model.layers.{i}.mlp_residual.*</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -28,16 +29,16 @@ public static class MixtralFormat
             ModelDirectory.SaveWeights(directory, tensors.Items, maxShardBytes);
         }
 
-        MoeJson.Write(ConfigJson(checkpoint), directory);
+        MoeConfigJson.Write(ConfigJson(checkpoint), directory);
         NativeMoeFormat.FinishDirectory(checkpoint, directory, companionSource);
     }
 
     /// <summary>The Mixtral config.json object for <paramref name="checkpoint"/>.</summary>
     public static JsonObject ConfigJson(MoeCheckpoint checkpoint)
     {
-        var layout = checkpoint.Layout;
+        var layout = checkpoint.Config;
         var m = layout.ExpertSizes[0][0];
-        var root = MoeJson.BaseJson(checkpoint.Base with { IntermediateSize = m }, "mixtral", "MixtralForCausalLM");
+        var root = MoeConfigJson.ConvertedJson(layout.Dense with { IntermediateSize = m }, "mixtral", "MixtralForCausalLM");
         root.Remove("attention_bias");
         root.Remove("mlp_bias");
         if (root["rope_scaling"] is null)
@@ -62,28 +63,41 @@ public static class MixtralFormat
     /// <summary>Reads a Mixtral directory into the native layout.</summary>
     public static MoeCheckpoint Read(string directory)
     {
-        var (baseConfig, moe) = MoeJson.ReadConfig(directory, ExtensionKeys, "mixtral");
-        if (moe.Has("sliding_window") && moe.Int("sliding_window") < baseConfig.MaxPositionEmbeddings)
-        {
-            throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, $"sliding_window {moe.Int("sliding_window")} is shorter than max_position_embeddings; sliding-window attention is not supported",
-                Path.Combine(directory, ModelDirectory.ConfigFileName), "sliding_window", "Set sliding_window to null when the model was trained without it.");
-        }
-
-        return FromMixtralTensors(directory, baseConfig, moe, residualSize: 0, scale: 1.0, attentionMoe: null, residualKey: null);
+        var config = ReadConfig(directory);
+        return new MoeCheckpoint(config, CheckpointTensors.ReadAll(directory));
     }
 
-    /// <summary>Builds the native checkpoint from Mixtral-keyed tensors (also used by the LLaMA-MoE v2 reader).</summary>
-    internal static MoeCheckpoint FromMixtralTensors(string directory, Config.LlamaConfig mixtralBase, MoeJson moe, int residualSize, double scale, JsonObject? attentionMoe, Func<string, string?>? residualKey)
+    /// <summary>The native config of a Mixtral directory (config.json only; LMOE1220/LMOE1222 when it does not fit).</summary>
+    public static MoeConfig ReadConfig(string directory)
     {
-        var experts = moe.Int("num_local_experts");
-        var m = mixtralBase.IntermediateSize;
-        var baseConfig = mixtralBase with { IntermediateSize = checked((m * experts) + residualSize) };
-        var layers = Enumerable.Range(0, baseConfig.NumHiddenLayers).ToArray();
-        var layout = new MoeLayout(experts, moe.Int("num_experts_per_tok"), layers, layers.Select(_ => (IReadOnlyList<int>)Enumerable.Repeat(m, experts).ToArray()).ToArray(),
-            residualSize, layers.Select(_ => scale).ToArray(), RouterNetwork.Linear, RoutingWeights.SoftmaxRenormalized, false, attentionMoe);
-        var tensors = CheckpointTensors.ReadAll(directory);
-        var renamed = tensors.Select(p => new KeyValuePair<string, Tensor>(residualKey?.Invoke(p.Key) ?? p.Key, p.Value)).ToList();
-        return new MoeCheckpoint(baseConfig, layout, renamed);
+        var (dense, keys) = MoeConfigJson.ReadConverted(directory, ExtensionKeys, "mixtral");
+        if (keys.Has("sliding_window") && keys.Int("sliding_window") < dense.MaxPositionEmbeddings)
+        {
+            throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, $"sliding_window {keys.Int("sliding_window")} is shorter than max_position_embeddings; sliding-window attention is not supported",
+                keys.FilePath, "sliding_window", "Set sliding_window to null when the model was trained without it.");
+        }
+
+        return FromMixtralKeys(dense, keys, residualSize: 0, scale: 1.0, attentionMoe: null);
+    }
+
+    /// <summary>The native config of a Mixtral-style config (also used by the LLaMA-MoE v2 reader): every layer MoE with E experts of the Mixtral width.</summary>
+    internal static MoeConfig FromMixtralKeys(LlamaConfig mixtralDense, ConfigKeyReader keys, int residualSize, double scale, JsonObject? attentionMoe)
+    {
+        var experts = keys.Int("num_local_experts");
+        var m = mixtralDense.IntermediateSize;
+        var layers = Enumerable.Range(0, mixtralDense.NumHiddenLayers).ToArray();
+        return keys.Validated(new MoeConfig
+        {
+            Dense = mixtralDense with { IntermediateSize = checked((m * experts) + residualSize) },
+            ExpertCount = experts,
+            TopK = keys.Int("num_experts_per_tok"),
+            MoeLayers = layers,
+            ExpertSizes = layers.Select(_ => (IReadOnlyList<int>)Enumerable.Repeat(m, experts).ToArray()).ToArray(),
+            ResidualSize = residualSize,
+            ScaleFactors = layers.Select(_ => scale).ToArray(),
+            Router = MoeRouterSpec.V2,
+            AttentionMoe = attentionMoe,
+        });
     }
 
     /// <summary>The tensors with each layer's scale factor multiplied into its experts' w2 (new tensors only where scaled).</summary>
@@ -93,8 +107,9 @@ public static class MixtralFormat
         foreach (var (name, tensor) in checkpoint.Tensors)
         {
             var layer = MoeTensorNames.LayerOf(name);
-            var scale = layer >= 0 && checkpoint.Layout.IsMoe(layer) && name.EndsWith(".w2.weight", StringComparison.Ordinal) && name.Contains(".experts.", StringComparison.Ordinal)
-                ? checkpoint.Layout.ScaleFactors[checkpoint.Layout.MoeIndex(layer)] : 1.0;
+            var config = checkpoint.Config;
+            var scale = layer >= 0 && config.IsMoeLayer(layer) && name.EndsWith(".w2.weight", StringComparison.Ordinal) && name.Contains(".experts.", StringComparison.Ordinal)
+                ? config.ScaleFactors[config.IndexOfMoeLayer(layer)] : 1.0;
             result.Add(scale == 1.0 ? (name, tensor, false) : (name, tensor.mul(scale), true));
         }
 

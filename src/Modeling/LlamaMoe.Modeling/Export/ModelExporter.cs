@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
 
@@ -15,12 +16,21 @@ public static class ModelExporter
     /// <summary>Reads any supported MoE directory into the native layout (LMOE1220 when it is not an MoE directory).</summary>
     public static MoeCheckpoint ReadMoe(string directory) => NativeMoeFormat.ConfigModelType(directory) switch
     {
-        NativeMoeFormat.ModelType => NativeMoeFormat.Read(directory),
+        MoeConfig.ModelType => NativeMoeFormat.Read(directory),
         "llama_moe" => LlamaMoeV1Reader.Read(directory),
         "mixtral" when IsV2(directory) => LlamaMoeV2Format.Read(directory),
         "mixtral" => MixtralFormat.Read(directory),
-        var other => throw new LlamaMoeException(ExportErrorCodes.MoeConfigInvalid, $"model_type '{other ?? "(unreadable)"}' is not an MoE format (llamamoe, mixtral, llama_moe)",
-            Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type"),
+        var other => throw NotMoe(directory, other),
+    };
+
+    /// <summary>The native config of any supported MoE directory, without reading tensor data (LMOE1220 when it is not an MoE directory).</summary>
+    public static MoeConfig ReadMoeConfig(string directory) => NativeMoeFormat.ConfigModelType(directory) switch
+    {
+        MoeConfig.ModelType => MoeConfig.Read(Path.Combine(directory, ModelDirectory.ConfigFileName)),
+        "llama_moe" => LlamaMoeV1Reader.ReadConfig(directory),
+        "mixtral" when IsV2(directory) => LlamaMoeV2Format.ReadConfig(directory),
+        "mixtral" => MixtralFormat.ReadConfig(directory),
+        var other => throw NotMoe(directory, other),
     };
 
     /// <summary>Exports <paramref name="source"/> as <paramref name="format"/> into <paramref name="output"/> (a directory, or a .gguf file for gguf).</summary>
@@ -74,7 +84,7 @@ public static class ModelExporter
             default: throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
         }
 
-        return $"MoE ({checkpoint.Layout.ExpertCount} experts, top-{checkpoint.Layout.TopK}, {checkpoint.Layout.MoeLayers.Count} MoE layers) -> {format} {output}";
+        return $"MoE ({checkpoint.Config.ExpertCount} experts, top-{checkpoint.Config.TopK}, {checkpoint.Config.MoeLayers.Count} MoE layers) -> {format} {output}";
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a dense LLaMA (exported to gguf only).</summary>
@@ -82,6 +92,10 @@ public static class ModelExporter
 
     private static bool IsV2(string directory) =>
         File.ReadAllText(Path.Combine(directory, ModelDirectory.ConfigFileName)) is var text && (text.Contains("\"scale_factor\"", StringComparison.Ordinal) || text.Contains("\"moe_type\"", StringComparison.Ordinal));
+
+    private static LlamaMoeException NotMoe(string directory, string? modelType) =>
+        new(ExportErrorCodes.MoeConfigInvalid, $"model_type '{modelType ?? "(unreadable)"}' is not an MoE format (llamamoe, mixtral, llama_moe)",
+            Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type");
 
     private static string? TokenizerDirectory(string source) => File.Exists(Path.Combine(source, "tokenizer.model")) ? source : null;
 }

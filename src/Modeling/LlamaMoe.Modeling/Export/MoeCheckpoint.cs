@@ -1,32 +1,28 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Modeling.MoeModel;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
 
 /// <summary>
-/// An MoE model in memory, in the native key layout (see docs: native format): the dense base config (dense
-/// <c>intermediate_size</c>, <c>model_type</c> llama), the <see cref="MoeLayout"/>, and the tensors under native names
+/// An MoE model in memory, in the native key layout (see docs: native format): its <see cref="MoeConfig"/> (the dense
+/// architecture with the dense <c>intermediate_size</c>, plus the MoE layout) and the tensors under native names
 /// (<c>model.layers.{i}.block_sparse_moe.experts.{j}.w1.weight</c>, ...). Owns the tensors.
 /// </summary>
 public sealed class MoeCheckpoint : IDisposable
 {
-    /// <summary>Creates a checkpoint (takes ownership of <paramref name="tensors"/>).</summary>
-    public MoeCheckpoint(LlamaConfig baseConfig, MoeLayout layout, IReadOnlyList<KeyValuePair<string, Tensor>> tensors)
+    /// <summary>Creates a checkpoint (takes ownership of <paramref name="tensors"/>); the config is validated (LMOE2202).</summary>
+    public MoeCheckpoint(MoeConfig config, IReadOnlyList<KeyValuePair<string, Tensor>> tensors)
     {
-        Base = baseConfig;
-        Layout = layout.Validate(baseConfig.NumHiddenLayers);
+        Config = config.Validate();
         Tensors = tensors;
     }
 
-    /// <summary>The dense architecture (model_type llama; intermediate_size of the dense source).</summary>
-    public LlamaConfig Base { get; }
-
-    /// <summary>The MoE structure.</summary>
-    public MoeLayout Layout { get; }
+    /// <summary>The native MoE config: <see cref="MoeConfig.Dense"/> is the dense architecture (model_type llama).</summary>
+    public MoeConfig Config { get; }
 
     /// <summary>Tensors under native names, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, Tensor>> Tensors { get; }
@@ -35,20 +31,13 @@ public sealed class MoeCheckpoint : IDisposable
     public Tensor this[string name] => Tensors.FirstOrDefault(p => p.Key == name).Value
         ?? throw new LlamaMoeException(ExportErrorCodes.MoeTensorMismatch, $"the MoE checkpoint has no tensor '{name}'", key: name, advice: "The checkpoint does not match its config.json.");
 
-    /// <summary>Block factories that build this layout's layers (MoE layers as <see cref="SparseMoeBlock"/>, others dense).</summary>
-    public LlamaBlockFactories Factories() =>
-        new(FeedForward: (i, config) => Layout.IsMoe(i) ? new SparseMoeBlock(Layout.BlockOptions(i, config.HiddenSize, config.MlpBias)) : new SwiGluMlp(config));
-
-    /// <summary>Builds the model and copies the tensors in (float32 unless <paramref name="dtype"/> is given). LMOE1221 when names or shapes disagree.</summary>
+    /// <summary>
+    /// Builds the model (<see cref="MoeModelFactory"/> blocks, so attention-MoE layers too; its config is the native one)
+    /// and copies the tensors in (float32 unless <paramref name="dtype"/> is given). LMOE1221 when names or shapes disagree.
+    /// </summary>
     public LlamaForCausalLM ToModel(Device? device = null, ScalarType? dtype = null)
     {
-        if (Layout.AttentionMoe is not null)
-        {
-            throw new LlamaMoeException(ExportErrorCodes.UnsupportedVariant, "building a model with attention-MoE layers from a converted checkpoint is not supported here", key: "attention_moe",
-                advice: "Load the model with the native MoE loader.");
-        }
-
-        var model = new LlamaForCausalLM(Base, Factories());
+        var model = new LlamaForCausalLM(Config.ToLlamaConfig(), MoeModelFactory.Factories(Config));
         try
         {
             model.to(dtype ?? ScalarType.Float32);
@@ -88,12 +77,16 @@ public sealed class MoeCheckpoint : IDisposable
         }
     }
 
-    /// <summary>Copies a model's tensors (float32 clones on CPU) into a checkpoint with <paramref name="layout"/>.</summary>
-    public static MoeCheckpoint FromModel(LlamaForCausalLM model, MoeLayout layout) =>
-        new(model.Config, layout, model.state_dict().Select(p => new KeyValuePair<string, Tensor>(p.Key, p.Value.detach().cpu().to_type(ScalarType.Float32).clone())).ToList());
+    /// <summary>Copies a model's tensors (float32 clones on CPU) into a checkpoint with <paramref name="config"/>.</summary>
+    public static MoeCheckpoint FromModel(LlamaForCausalLM model, MoeConfig config) =>
+        new(config, model.state_dict().Select(p => new KeyValuePair<string, Tensor>(p.Key, p.Value.detach().cpu().to_type(ScalarType.Float32).clone())).ToList());
 
-    /// <summary>The layout of a model built from <see cref="SparseMoeBlock"/> layers (read from the blocks' options).</summary>
-    public static MoeLayout LayoutOf(LlamaForCausalLM model, JsonObject? attentionMoe = null)
+    /// <summary>
+    /// The MoE config of a model built from <see cref="SparseMoeBlock"/> layers, read from the blocks' options; the dense part
+    /// is the model's config (its MoE keys removed). <paramref name="attentionMoe"/> defaults to the model config's
+    /// <c>attention_moe</c> (native models).
+    /// </summary>
+    public static MoeConfig ConfigOf(LlamaForCausalLM model, JsonObject? attentionMoe = null)
     {
         var blocks = model.Model.Layers.Select((layer, i) => (i, Block: layer.FeedForward as SparseMoeBlock)).Where(p => p.Block is not null).ToList();
         if (blocks.Count == 0)
@@ -101,9 +94,20 @@ public sealed class MoeCheckpoint : IDisposable
             throw new LlamaMoeException(ExportErrorCodes.MoeConfigInvalid, "the model has no MoE layer", advice: "Export dense models with the dense exporters.");
         }
 
+        var native = CausalLanguageModelLoader.MoeConfigOf(model);
         var first = blocks[0].Block!.Options;
-        return new MoeLayout(first.ExpertCount, first.TopK, blocks.Select(b => b.i).ToArray(), blocks.Select(b => (IReadOnlyList<int>)b.Block!.Options.ExpertSizes.ToArray()).ToArray(),
-            first.ResidualSize ?? 0, blocks.Select(b => b.Block!.Options.ScaleFactor).ToArray(), first.Router, first.Weights, first.NoisyGate, attentionMoe);
+        return new MoeConfig
+        {
+            Dense = native?.Dense ?? model.Config,
+            ExpertCount = first.ExpertCount,
+            TopK = first.TopK,
+            MoeLayers = blocks.Select(b => b.i).ToArray(),
+            ExpertSizes = blocks.Select(b => (IReadOnlyList<int>)b.Block!.Options.ExpertSizes.ToArray()).ToArray(),
+            ResidualSize = first.ResidualSize ?? 0,
+            ScaleFactors = blocks.Select(b => b.Block!.Options.ScaleFactor).ToArray(),
+            Router = new MoeRouterSpec(first.Router, first.Weights, first.NoisyGate),
+            AttentionMoe = attentionMoe ?? native?.AttentionMoe?.DeepClone(),
+        };
     }
 
     /// <summary>The LMOE1221 error for a tensor.</summary>

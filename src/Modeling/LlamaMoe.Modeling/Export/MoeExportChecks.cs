@@ -1,4 +1,5 @@
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
 
@@ -15,8 +16,8 @@ public static class MoeExportChecks
     /// <param name="allowAttentionMoe">Whether the target format has attention-MoE (LLaMA-MoE v2).</param>
     public static void RequireMixtralCompatible(MoeCheckpoint checkpoint, string format, bool allowResidual = false, bool allowAttentionMoe = false)
     {
-        var layout = checkpoint.Layout;
-        var layers = checkpoint.Base.NumHiddenLayers;
+        var layout = checkpoint.Config;
+        var layers = layout.Dense.NumHiddenLayers;
         if (!allowResidual && layout.ResidualSize > 0)
         {
             throw NotFit(ExportErrorCodes.ResidualExpertNotExportable, format, $"the model has a residual (shared) expert of {layout.ResidualSize} neurons", "intermediate_size_residual",
@@ -30,7 +31,7 @@ public static class MoeExportChecks
 
         if (layout.MoeLayers.Count != layers)
         {
-            var dense = Enumerable.Range(0, layers).Where(l => !layout.IsMoe(l)).ToArray();
+            var dense = Enumerable.Range(0, layers).Where(l => !layout.IsMoeLayer(l)).ToArray();
             throw NotFit(ExportErrorCodes.DenseLayersNotExportable, format, $"layers {string.Join(", ", dense)} are dense; every layer must be an MoE layer", "moe_layers",
                 "Convert every layer to MoE, or export to native.");
         }
@@ -42,16 +43,17 @@ public static class MoeExportChecks
                 "Construct the experts with equal sizes, or export to native.");
         }
 
-        if (layout.Router != RouterNetwork.Linear || layout.Weights != RoutingWeights.SoftmaxRenormalized || layout.Noisy)
+        var router = layout.Router;
+        if (router.Network != RouterNetwork.Linear || router.Weights != RoutingWeights.SoftmaxRenormalized || router.Noisy)
         {
             throw NotFit(ExportErrorCodes.RouterNotExportable, format,
-                $"the router is {MoeLayout.NetworkName(layout.Router)}/{MoeLayout.WeightsName(layout.Weights)}{(layout.Noisy ? "/noisy" : string.Empty)}; it must be linear with softmax_renormalized weights and no noise",
+                $"the router is {MoeRouterSpec.NetworkName(router.Network)}/{MoeRouterSpec.WeightsName(router.Weights)}{(router.Noisy ? "/noisy" : string.Empty)}; it must be linear with softmax_renormalized weights and no noise",
                 "router", "Export to native (or llama-moe-v1 style routers stay native).");
         }
 
-        if (checkpoint.Base.MlpBias || checkpoint.Base.AttentionBias)
+        if (layout.Dense.MlpBias || layout.Dense.AttentionBias)
         {
-            throw NotFit(ExportErrorCodes.GgufUnsupportedModel, format, "the model has attention or MLP biases", checkpoint.Base.MlpBias ? "mlp_bias" : "attention_bias", "Export to native.");
+            throw NotFit(ExportErrorCodes.GgufUnsupportedModel, format, "the model has attention or MLP biases", layout.Dense.MlpBias ? "mlp_bias" : "attention_bias", "Export to native.");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Export;
 using LlamaMoe.Modeling.Llama;
 using static TorchSharp.torch;
 
@@ -9,14 +10,19 @@ namespace LlamaMoe.Modeling.MoeModel;
 
 /// <summary>
 /// One entry point for loading any supported causal LM directory into a <see cref="LlamaForCausalLM"/>: dense LLaMA
-/// (<c>model_type: llama</c>) and the native MoE format (<c>llamamoe</c>). Other formats (Mixtral, LLaMA-MoE v1/v2) plug
-/// in through <see cref="RegisterReader"/>. <see cref="Save"/> writes the native format atomically.
+/// (<c>model_type: llama</c>), the native MoE format (<c>llamamoe</c>), and through <see cref="ConvertedMoeDirectoryReader"/>
+/// Mixtral and LLaMA-MoE v2 (<c>mixtral</c>) and LLaMA-MoE v1 (<c>llama_moe</c>). Further formats plug in through
+/// <see cref="RegisterReader"/>. <see cref="Save"/> writes the native format atomically.
 /// </summary>
 public static class CausalLanguageModelLoader
 {
-    private static readonly Dictionary<string, IModelDirectoryReader> Readers = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, IModelDirectoryReader> Readers = new(StringComparer.Ordinal)
+    {
+        [ConvertedMoeDirectoryReader.Mixtral.ModelType] = ConvertedMoeDirectoryReader.Mixtral,
+        [ConvertedMoeDirectoryReader.LlamaMoeV1.ModelType] = ConvertedMoeDirectoryReader.LlamaMoeV1,
+    };
 
-    /// <summary>Registers a reader for another <c>model_type</c> (the formats helper adds Mixtral, v1 and v2 here).</summary>
+    /// <summary>Registers a reader for another <c>model_type</c> (replacing the reader of that type).</summary>
     public static void RegisterReader(IModelDirectoryReader reader)
     {
         lock (Readers)
@@ -71,15 +77,34 @@ public static class CausalLanguageModelLoader
                 }
 
             default:
-                IModelDirectoryReader? reader;
-                lock (Readers)
-                {
-                    Readers.TryGetValue(type, out reader);
-                }
+                return ReaderFor(type, directory).Load(directory, device, dtype);
+        }
+    }
 
-                return reader?.Load(directory, device, dtype)
-                    ?? throw new LlamaMoeException(ConstructionErrorCodes.UnknownModelFormat, $"model_type '{type}' is not supported", Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type",
-                        "Supported: llama, llamamoe" + (Readers.Count > 0 ? ", " + string.Join(", ", Readers.Keys) : string.Empty) + ".");
+    /// <summary>
+    /// The native MoE config of a model directory without reading tensor data: null for a dense LLaMA, the config itself
+    /// for a native directory, the converted config for Mixtral / LLaMA-MoE v1 / v2 (and registered readers).
+    /// </summary>
+    /// <exception cref="LlamaMoeException">LMOE2205 for an unknown model_type; config errors as raised by the readers.</exception>
+    public static MoeConfig? ReadMoeConfig(string directory)
+    {
+        var type = ModelTypeOf(directory);
+        return type switch
+        {
+            "llama" => null,
+            MoeConfig.ModelType => MoeConfig.Read(Path.Combine(directory, ModelDirectory.ConfigFileName)),
+            _ => ReaderFor(type, directory).ReadConfig(directory),
+        };
+    }
+
+    private static IModelDirectoryReader ReaderFor(string type, string directory)
+    {
+        lock (Readers)
+        {
+            return Readers.TryGetValue(type, out var reader)
+                ? reader
+                : throw new LlamaMoeException(ConstructionErrorCodes.UnknownModelFormat, $"model_type '{type}' is not supported", Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type",
+                    "Supported: llama, llamamoe, " + string.Join(", ", Readers.Keys.Order(StringComparer.Ordinal)) + ".");
         }
     }
 

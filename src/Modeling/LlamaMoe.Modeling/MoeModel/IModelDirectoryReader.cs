@@ -11,4 +11,7 @@ public interface IModelDirectoryReader
 
     /// <summary>Loads the directory into a model (usually with <see cref="MoeModelFactory"/> blocks).</summary>
     LlamaForCausalLM Load(string directory, Device? device, ScalarType? dtype);
+
+    /// <summary>The native MoE config of the directory, without reading its tensors' data.</summary>
+    MoeConfig ReadConfig(string directory);
 }

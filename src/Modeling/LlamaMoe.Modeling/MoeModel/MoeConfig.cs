@@ -94,48 +94,48 @@ public sealed record MoeConfig
         Dense.Validate(filePath);
         if (ExpertCount < 1)
         {
-            throw MoeJson.Contradiction($"num_local_experts must be at least 1, got {ExpertCount}", "num_local_experts", filePath);
+            throw Contradiction($"num_local_experts must be at least 1, got {ExpertCount}", "num_local_experts", filePath);
         }
 
         if (TopK < 1 || TopK > ExpertCount)
         {
-            throw MoeJson.Contradiction($"num_experts_per_tok must be between 1 and num_local_experts ({ExpertCount}), got {TopK}", "num_experts_per_tok", filePath);
+            throw Contradiction($"num_experts_per_tok must be between 1 and num_local_experts ({ExpertCount}), got {TopK}", "num_experts_per_tok", filePath);
         }
 
         for (var i = 0; i < MoeLayers.Count; i++)
         {
             if (MoeLayers[i] < 0 || MoeLayers[i] >= Dense.NumHiddenLayers || (i > 0 && MoeLayers[i] <= MoeLayers[i - 1]))
             {
-                throw MoeJson.Contradiction($"moe_layers must be ascending, distinct layer indices below num_hidden_layers ({Dense.NumHiddenLayers})", "moe_layers", filePath);
+                throw Contradiction($"moe_layers must be ascending, distinct layer indices below num_hidden_layers ({Dense.NumHiddenLayers})", "moe_layers", filePath);
             }
         }
 
         if (ExpertSizes.Count != MoeLayers.Count)
         {
-            throw MoeJson.Contradiction($"expert_sizes has {ExpertSizes.Count} lists but moe_layers has {MoeLayers.Count} layers", "expert_sizes", filePath);
+            throw Contradiction($"expert_sizes has {ExpertSizes.Count} lists but moe_layers has {MoeLayers.Count} layers", "expert_sizes", filePath);
         }
 
         for (var i = 0; i < ExpertSizes.Count; i++)
         {
             if (ExpertSizes[i].Count != ExpertCount || ExpertSizes[i].Any(size => size <= 0))
             {
-                throw MoeJson.Contradiction($"expert_sizes[{i}] must list {ExpertCount} positive sizes", "expert_sizes", filePath);
+                throw Contradiction($"expert_sizes[{i}] must list {ExpertCount} positive sizes", "expert_sizes", filePath);
             }
         }
 
         if (ResidualSize < 0)
         {
-            throw MoeJson.Contradiction($"intermediate_size_residual must be 0 (none) or positive, got {ResidualSize}", "intermediate_size_residual", filePath);
+            throw Contradiction($"intermediate_size_residual must be 0 (none) or positive, got {ResidualSize}", "intermediate_size_residual", filePath);
         }
 
         if (ScaleFactors.Count != MoeLayers.Count)
         {
-            throw MoeJson.Contradiction($"scale_factor lists {ScaleFactors.Count} values but there are {MoeLayers.Count} MoE layers", "scale_factor", filePath);
+            throw Contradiction($"scale_factor lists {ScaleFactors.Count} values but there are {MoeLayers.Count} MoE layers", "scale_factor", filePath);
         }
 
         if (ScaleFactors.Any(s => !double.IsFinite(s)))
         {
-            throw MoeJson.Contradiction("scale_factor values must be finite", "scale_factor", filePath);
+            throw Contradiction("scale_factor values must be finite", "scale_factor", filePath);
         }
 
         return this;
@@ -160,4 +160,7 @@ public sealed record MoeConfig
 
     /// <summary>Writes config.json atomically.</summary>
     public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
+
+    private static LlamaMoeException Contradiction(string message, string key, string? filePath) =>
+        new(ConstructionErrorCodes.MoeContradiction, message, filePath, key, "Make the MoE keys consistent with each other and with num_hidden_layers.");
 }

@@ -1,11 +1,19 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 
 namespace LlamaMoe.Modeling.MoeModel;
 
-/// <summary>Maps <see cref="MoeConfig"/> to and from a <see cref="LlamaConfig"/> whose extra properties hold the MoE keys.</summary>
+/// <summary>
+/// The one reader/writer of MoE config.json files. Native: maps <see cref="MoeConfig"/> to and from a
+/// <see cref="LlamaConfig"/> whose extra properties hold the MoE keys. Converted formats (Mixtral, LLaMA-MoE v1/v2):
+/// splits a config.json into the dense LLaMA part and the format's extension keys, and writes one back.
+/// </summary>
 internal static class MoeConfigJson
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static LlamaConfig ToLlamaConfig(MoeConfig moe)
     {
         var extras = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -40,44 +48,31 @@ internal static class MoeConfigJson
                 "Load dense models with LlamaForCausalLM.FromDirectory, or use CausalLanguageModelLoader.");
         }
 
-        var root = new JsonObject();
-        foreach (var (key, value) in config.ExtraProperties)
-        {
-            root[key] = value?.DeepClone();
-        }
-
-        var version = MoeJson.Int(MoeJson.Required(root, "llamamoe_format_version", filePath), "llamamoe_format_version", filePath);
+        var (dense, keys) = Split(config, MoeConfig.MoeKeys, ["architectures"], ConfigKeyReader.Native, filePath);
+        var version = keys.Int("llamamoe_format_version");
         if (version != MoeConfig.CurrentFormatVersion)
         {
             throw new LlamaMoeException(ConstructionErrorCodes.UnsupportedFormatVersion, $"llamamoe_format_version {version} is not supported (this build reads {MoeConfig.CurrentFormatVersion})",
                 filePath, "llamamoe_format_version", "Convert the model again with this version of llama-moe.");
         }
 
-        var experts = MoeJson.Int(MoeJson.Required(root, "num_local_experts", filePath), "num_local_experts", filePath);
-        var topK = MoeJson.Int(MoeJson.Required(root, "num_experts_per_tok", filePath), "num_experts_per_tok", filePath);
-        var layers = MoeJson.IntArray(MoeJson.Required(root, "moe_layers", filePath), "moe_layers", filePath);
-        var sizesNode = MoeJson.Required(root, "expert_sizes", filePath) as JsonArray ?? throw MoeJson.Wrong("expert_sizes", "a list of lists of integers", filePath);
-        var sizes = sizesNode.Select((item, i) => (IReadOnlyList<int>)MoeJson.IntArray(item ?? throw MoeJson.Wrong($"expert_sizes[{i}]", "a list of integers", filePath), $"expert_sizes[{i}]", filePath)).ToArray();
-        var residual = root.TryGetPropertyValue("intermediate_size_residual", out var residualNode) && residualNode is not null
-            ? MoeJson.Int(residualNode, "intermediate_size_residual", filePath)
-            : 0;
-        var scaleNode = MoeJson.Required(root, "scale_factor", filePath);
-        var scales = scaleNode is JsonArray scaleArray
-            ? scaleArray.Select((item, i) => MoeJson.Number(item ?? throw MoeJson.Wrong($"scale_factor[{i}]", "a number", filePath), $"scale_factor[{i}]", filePath)).ToArray()
-            : Enumerable.Repeat(MoeJson.Number(scaleNode, "scale_factor", filePath), layers.Length).ToArray();
-        var router = MoeRouterSpec.FromJson(MoeJson.Required(root, "router", filePath), filePath);
-        root.TryGetPropertyValue("attention_moe", out var attention);
+        var experts = keys.Int("num_local_experts");
+        var topK = keys.Int("num_experts_per_tok");
+        var layers = keys.IntArray("moe_layers");
+        var sizesNode = keys.Required("expert_sizes") as JsonArray ?? throw keys.Wrong("expert_sizes", "a list of lists of integers");
+        var sizes = sizesNode.Select((item, i) => (IReadOnlyList<int>)keys.IntArray(item ?? throw keys.Wrong($"expert_sizes[{i}]", "a list of integers"), $"expert_sizes[{i}]")).ToArray();
+        var residual = keys.Int("intermediate_size_residual", 0);
+        var scales = keys.NumberOrList("scale_factor", layers.Length);
+        var router = MoeRouterSpec.FromJson(keys.Required("router"), filePath);
+        var attention = keys.Node("attention_moe");
         if (attention is not null and not JsonObject)
         {
-            throw MoeJson.Wrong("attention_moe", "null or an object", filePath);
+            throw keys.Wrong("attention_moe", "null or an object");
         }
 
-        var denseExtras = config.ExtraProperties
-            .Where(p => p.Key != "architectures" && !MoeConfig.MoeKeys.Contains(p.Key))
-            .ToDictionary(p => p.Key, p => p.Value?.DeepClone(), StringComparer.Ordinal);
         return new MoeConfig
         {
-            Dense = config with { ModelType = "llama", ExtraProperties = denseExtras },
+            Dense = dense,
             ExpertCount = experts,
             TopK = topK,
             MoeLayers = layers,
@@ -87,5 +82,38 @@ internal static class MoeConfigJson
             Router = router,
             AttentionMoe = attention?.DeepClone(),
         }.Validate(filePath);
+    }
+
+    /// <summary>
+    /// Reads a converted format's config.json (model_type <paramref name="modelType"/>, extension keys
+    /// <paramref name="extensionKeys"/>): the dense part (model_type llama, without extension keys, architectures and
+    /// auto_map) and the extension keys (errors LMOE1220).
+    /// </summary>
+    public static (LlamaConfig Dense, ConfigKeyReader Keys) ReadConverted(string directory, IReadOnlySet<string> extensionKeys, string modelType)
+    {
+        var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        var config = LlamaConfigJson.Read(path, extensionKeys, new HashSet<string>(StringComparer.Ordinal) { modelType });
+        return Split(config, extensionKeys, ["architectures", "auto_map"], ConfigKeyReader.Converted, path);
+    }
+
+    /// <summary>The dense config's JSON with <paramref name="modelType"/> and <paramref name="architecture"/>, ready for a converted format's keys.</summary>
+    public static JsonObject ConvertedJson(LlamaConfig dense, string modelType, string architecture)
+    {
+        var root = LlamaConfigJson.ToJsonObject(dense with { ModelType = modelType });
+        root["architectures"] = new JsonArray(architecture);
+        return root;
+    }
+
+    /// <summary>Writes a config.json object atomically into <paramref name="directory"/>.</summary>
+    public static void Write(JsonObject root, string directory) =>
+        AtomicFile.WriteAllText(Path.Combine(directory, ModelDirectory.ConfigFileName), root.ToJsonString(Indented) + "\n");
+
+    private static (LlamaConfig Dense, ConfigKeyReader Keys) Split(
+        LlamaConfig config, IReadOnlySet<string> extensionKeys, string[] dropped, Func<IReadOnlyDictionary<string, JsonNode?>, string?, string, ConfigKeyReader> reader, string? filePath)
+    {
+        var extension = config.ExtraProperties.Where(p => extensionKeys.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var rest = config.ExtraProperties.Where(p => !extensionKeys.Contains(p.Key) && !dropped.Contains(p.Key))
+            .ToDictionary(p => p.Key, p => p.Value?.DeepClone(), StringComparer.Ordinal);
+        return (config with { ModelType = "llama", ExtraProperties = rest }, reader(extension, filePath, string.Empty));
     }
 }

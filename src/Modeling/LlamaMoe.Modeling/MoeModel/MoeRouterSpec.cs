@@ -69,9 +69,10 @@ public sealed record MoeRouterSpec(RouterNetwork Network = RouterNetwork.Linear,
             }
         }
 
+        var keys = ConfigKeyReader.Native(obj.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), filePath, "router.");
         return new MoeRouterSpec(
-            ParseNetwork(MoeJson.String(obj, "network", "linear", filePath, "router."), filePath),
-            ParseWeights(MoeJson.String(obj, "weights", "softmax_renormalized", filePath, "router."), filePath),
-            MoeJson.Bool(obj, "noisy", false, filePath, "router."));
+            ParseNetwork(keys.String("network") ?? "linear", filePath),
+            ParseWeights(keys.String("weights") ?? "softmax_renormalized", filePath),
+            keys.Bool("noisy", false));
     }
 }

@@ -23,13 +23,16 @@ public sealed class InspectCommand : ICliCommand
         var directory = arguments.Required(0, "the model directory");
         arguments.ThrowOnUnused();
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
-        var moe = CausalLanguageModelLoader.IsNativeMoe(directory) ? MoeConfig.Read(configPath) : null;
+        var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
+        var moe = CausalLanguageModelLoader.ReadMoeConfig(directory);
         var config = moe?.ToLlamaConfig() ?? LlamaConfigJson.Read(configPath);
         using var checkpoint = ShardedCheckpoint.Open(directory);
         var infos = checkpoint.Names.Select(checkpoint.Info).ToList();
         var parameters = infos.Sum(i => i.Shape.Aggregate(1L, (a, b) => a * b));
         var invariant = CultureInfo.InvariantCulture;
-        Console.WriteLine($"architecture  {config.ModelType} ({string.Join(", ", config.ExtraProperties.TryGetValue("architectures", out var a) && a is not null ? a.ToJsonString() : "LlamaForCausalLM")})");
+        Console.WriteLine(modelType == config.ModelType
+            ? $"architecture  {config.ModelType} ({string.Join(", ", config.ExtraProperties.TryGetValue("architectures", out var a) && a is not null ? a.ToJsonString() : "LlamaForCausalLM")})"
+            : $"architecture  {modelType} (read as {config.ModelType})");
         Console.WriteLine($"layers        {config.NumHiddenLayers}");
         Console.WriteLine($"hidden        {config.HiddenSize} (intermediate {config.IntermediateSize})");
         Console.WriteLine($"heads         {config.NumAttentionHeads} query, {config.NumKeyValueHeads} key/value, head_dim {config.HeadDim}");
