@@ -34,7 +34,7 @@ public sealed class PlanCommand : ICliCommand
 
         try
         {
-            var device = new DeviceSelection(pipeline.Definition.Device, () => false).Kind;
+            var device = new DeviceSelection(pipeline.Definition.Device, CudaProbe.IsAvailable).Kind;
             var plan = PipelinePlanner.Plan(pipeline, device, force, until);
             if (json)
             {

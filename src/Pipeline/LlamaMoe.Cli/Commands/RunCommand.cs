@@ -95,7 +95,7 @@ public sealed class RunCommand : ICliCommand
 
     private static IReadOnlyList<StageOutcome> Execute(LoadedPipeline pipeline, IPipelineRunObserver observer, IReadOnlySet<string> force, string? until, CancellationToken cancellationToken)
     {
-        using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, observer).BuildServiceProvider();
+        using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, observer, CudaProbe.IsAvailable).BuildServiceProvider();
         return new PipelineRunner(pipeline, services).RunAsync(force, until, cancellationToken: cancellationToken).GetAwaiter().GetResult();
     }
 
