@@ -28,6 +28,15 @@ public sealed class PlainRunObserverTests
     }
 
     [Test]
-    public void DescribesProgressWithCountsMessageAndMetrics() =>
-        Assert.That(PlainRunObserver.Describe(new StepProgressUpdate(3, 10, "epoch 1", new Dictionary<string, double> { ["loss"] = 2.5 })), Is.EqualTo("3/10 epoch 1 loss=2.5"));
+    public void DescribesProgressWithABarCountsMessageAndMetrics() =>
+        Assert.That(PlainRunObserver.Describe(new StepProgressUpdate(3, 10, "epoch 1", new Dictionary<string, double> { ["loss"] = 2.5 })),
+            Is.EqualTo("[######..............]  30% 3/10 epoch 1 loss=2.5"));
+
+    [Test]
+    public void DescribesProgressWithoutATotalAsAPlainCount() =>
+        Assert.That(PlainRunObserver.Describe(new StepProgressUpdate(7, 0, "sequences", null)), Is.EqualTo("7 sequences"));
+
+    [Test]
+    public void TheBarIsFullAtTheLastStep() =>
+        Assert.That(PlainRunObserver.Describe(new StepProgressUpdate(250, 250, "done", null)), Does.StartWith("[####################] 100% 250/250"));
 }

@@ -8,7 +8,7 @@ namespace LlamaMoe.Cli.Rendering;
 
 /// <summary>
 /// Plain progress lines for redirected output (MSBuild, CI, logs): a start and a finish line per stage and at most
-/// one progress line per stage every <see cref="Interval"/>.
+/// one progress line per stage every <see cref="Interval"/>, each with a text progress bar when the total is known.
 /// </summary>
 public sealed class PlainRunObserver(TextWriter writer) : IPipelineRunObserver
 {
@@ -57,12 +57,23 @@ public sealed class PlainRunObserver(TextWriter writer) : IPipelineRunObserver
         }
     }
 
-    /// <summary>"step/total message k=v".</summary>
+    /// <summary>Width of the text progress bar in characters.</summary>
+    public const int BarWidth = 20;
+
+    /// <summary>"[#####...............]  25% step/total message k=v" (the bar only when the total is known).</summary>
     public static string Describe(StepProgressUpdate update)
     {
-        var count = update.Total > 0 ? $"{update.Step}/{update.Total}" : update.Step.ToString(CultureInfo.InvariantCulture);
+        var count = update.Total > 0 ? $"{Bar(update.Step, update.Total)} {update.Step}/{update.Total}" : update.Step.ToString(CultureInfo.InvariantCulture);
         var metrics = update.Metrics is null ? string.Empty : " " + string.Join(" ", update.Metrics.Select(m => $"{m.Key}={m.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
         return $"{count} {update.Message}{metrics}".TrimEnd();
+    }
+
+    private static string Bar(long step, long total)
+    {
+        var fraction = Math.Clamp((double)step / total, 0, 1);
+        var filled = (int)Math.Floor(fraction * BarWidth);
+        var percent = ((int)Math.Floor(fraction * 100)).ToString(CultureInfo.InvariantCulture).PadLeft(3);
+        return $"[{new string('#', filled)}{new string('.', BarWidth - filled)}] {percent}%";
     }
 
     private static string Short(string? digest) => digest is null ? "-" : digest.Length > 19 ? digest[..19] : digest;
