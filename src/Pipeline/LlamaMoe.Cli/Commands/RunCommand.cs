@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlamaMoe.Cli.Rendering;
 using LlamaMoe.Modeling;
+using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
 using LlamaMoe.Pipeline.Services;
@@ -107,13 +108,8 @@ public sealed class RunCommand : ICliCommand
             return pipeline;
         }
 
-        if (commandLine == "auto")
-        {
-            return null;
-        }
-
-        return int.TryParse(commandLine, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 4096
+        return PipelineDefinition.TryParseThreads(commandLine, out var threads)
             ? threads
-            : throw new CliUsageException($"--threads expects auto or a whole number from 1 to 4096, got '{commandLine}'");
+            : throw new CliUsageException($"--threads expects auto or a whole number from 1 to {PipelineDefinition.MaxThreads}, got '{commandLine}'");
     }
 }

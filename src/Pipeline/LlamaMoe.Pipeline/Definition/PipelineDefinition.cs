@@ -37,6 +37,30 @@ public sealed record PipelineDefinition
     /// </summary>
     public int? Threads { get; init; }
 
+    /// <summary>The largest <c>threads:</c> value accepted.</summary>
+    public const int MaxThreads = 4096;
+
+    /// <summary>
+    /// Reads a <c>threads</c> value (the YAML setting or <c>run --threads</c>): <c>auto</c> gives null (the runtime
+    /// default), a whole number from 1 to <see cref="MaxThreads"/> gives itself; anything else is refused.
+    /// </summary>
+    public static bool TryParseThreads(string text, out int? threads)
+    {
+        threads = null;
+        if (text == "auto")
+        {
+            return true;
+        }
+
+        if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= MaxThreads)
+        {
+            threads = count;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>The stages in file order.</summary>
     public required IReadOnlyList<StageDefinition> Stages { get; init; }
 

@@ -130,17 +130,17 @@ public static partial class PipelineParser
 
         private int? ReadThreads(YMapping top)
         {
-            if (top.Get("threads") is not { } threadsNode || Scalar(threadsNode, "threads") is not { } threadsScalar || threadsScalar.Value == "auto")
+            if (top.Get("threads") is not { } threadsNode || Scalar(threadsNode, "threads") is not { } threadsScalar)
             {
                 return null;
             }
 
-            if (int.TryParse(threadsScalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 4096)
+            if (PipelineDefinition.TryParseThreads(threadsScalar.Value, out var threads))
             {
                 return threads;
             }
 
-            diagnostics.Add(threadsScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'threads' must be auto or a whole number from 1 to 4096, found '{threadsScalar.Value}'"));
+            diagnostics.Add(threadsScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'threads' must be auto or a whole number from 1 to {PipelineDefinition.MaxThreads}, found '{threadsScalar.Value}'"));
             return null;
         }
 
