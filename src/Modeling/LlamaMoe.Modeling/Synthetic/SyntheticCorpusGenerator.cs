@@ -96,13 +96,18 @@ public static class SyntheticCorpusGenerator
     private static List<T> Shuffle<T>(List<T> items, Random random)
     {
         var copy = items.ToList();
-        for (var i = copy.Count - 1; i > 0; i--)
+        ShuffleInPlace(copy, random);
+        return copy;
+    }
+
+    /// <summary>Fisher-Yates shuffle of <paramref name="items"/> drawing from <paramref name="random"/> (the corpus's one shuffle).</summary>
+    internal static void ShuffleInPlace<T>(IList<T> items, Random random)
+    {
+        for (var i = items.Count - 1; i > 0; i--)
         {
             var j = random.Next(i + 1);
-            (copy[i], copy[j]) = (copy[j], copy[i]);
+            (items[i], items[j]) = (items[j], items[i]);
         }
-
-        return copy;
     }
 
     private static string ChatLine(SyntheticExample e) => JsonSerializer.Serialize(new

@@ -41,12 +41,7 @@ public sealed class SyntheticWorld
             $"{p.Name} has {p.Cats} {Plural(p.Cats, "cat")}.",
             $"{p.Name} has {p.Books} {Plural(p.Books, "book")}.",
         };
-        for (var i = sentences.Count - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (sentences[i], sentences[j]) = (sentences[j], sentences[i]);
-        }
-
+        SyntheticCorpusGenerator.ShuffleInPlace(sentences, random);
         return string.Join(" ", sentences);
     });
 
