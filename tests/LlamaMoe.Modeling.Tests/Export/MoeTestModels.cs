@@ -108,7 +108,10 @@ internal static class MoeTestModels
     }
 
     /// <summary>The 32 test tokens: BOS then 31 ids spread over the 512-token vocabulary.</summary>
-    public static int[] TestIds { get; } = [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % 500))];
+    public static int[] TestIds { get; } = TestIdsFor(512);
+
+    /// <summary>BOS then 31 ids spread over a vocabulary of <paramref name="vocabulary"/> tokens (at most the first 503).</summary>
+    public static int[] TestIdsFor(int vocabulary) => [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % Math.Min(500, vocabulary - 3)))];
 
     private static string ToV1(string native)
     {

@@ -59,8 +59,7 @@ public sealed class TransformersCaseWriter
 
         using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(Path.Combine(export, "native"));
         model.eval();
-        var vocabulary = model.Config.VocabSize;
-        int[] ids = [1, .. Enumerable.Range(0, 31).Select(i => 3 + ((i * 37) % (vocabulary - 3)))];
+        var ids = MoeTestModels.TestIdsFor(model.Config.VocabSize);
         var caseDir = Path.Combine(output, "pipeline-export-mixtral");
         WriteCase(caseDir, Path.Combine(export, "mixtral"), MoeTestModels.Logits(model, ids), ids);
         Assert.That(File.Exists(Path.Combine(caseDir, "model", "config.json")));
