@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
 using static TorchSharp.torch;
@@ -15,45 +15,27 @@ namespace LlamaMoe.Plugins.Construction;
     Version = "1",
     Consumes = [ArtifactKinds.Calibration],
     Produces = ArtifactKinds.RouterWeights)]
-public sealed class KMeansRouterInitStep : PipelineStep<KMeansRouterInitOptions>
+public sealed class KMeansRouterInitStep : CalibratedRouterInitStep<KMeansRouterInitOptions>
 {
     /// <inheritdoc />
-    protected override Task RunAsync(IStepContext context, KMeansRouterInitOptions options, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
-        using var calibration = CalibrationInput.Load(context, "its hidden states");
-        var seed = options.ResolveSeed(context);
-        using var scope = NewDisposeScope();
-        var weights = new List<Tensor>();
-        var assignments = new List<Tensor>();
-        for (var layer = 0; layer < calibration.Layers.Count; layer++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var states = calibration.Layers[layer].HiddenStates; // (N, H)
-            var given = calibration.Layers[layer].Centroids;
-            Tensor centroids;
-            if (options.ReuseCentroids && given is not null && given.shape[0] == options.Experts)
-            {
-                centroids = given.to(ScalarType.Float32).clone(); // (E, H)
-            }
-            else
-            {
-                var points = (int)states.shape[0];
-                var kmeans = BalancedKMeansOptionsFor(points, options, seed + layer);
-                centroids = RouterInitialization.KMeansCentroids(states, options.Experts, kmeans).Centroids; // (E, H)
-            }
+    protected override string InitName => "kmeans";
 
-            weights.Add(centroids);
-            assignments.Add(RouterInitialization.AssignClusters(states, centroids)); // (N)
-            context.Progress.Report(layer + 1, calibration.Layers.Count, $"layer {layer}");
+    /// <inheritdoc />
+    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, KMeansRouterInitOptions options, long layerSeed)
+    {
+        var states = layer.HiddenStates; // (N, H)
+        var given = layer.Centroids;
+        Tensor centroids;
+        if (options.ReuseCentroids && given is not null && given.shape[0] == options.Experts)
+        {
+            centroids = given.to(ScalarType.Float32).clone(); // (E, H)
+        }
+        else
+        {
+            var kmeans = BalancedKMeansOptions.Jittered((int)states.shape[0], options.Experts, options.Jitter, layerSeed, options.Restarts, options.Iterations);
+            centroids = RouterInitialization.KMeansCentroids(states, options.Experts, kmeans).Centroids; // (E, H)
         }
 
-        RouterWeightsArtifact.Write(context.OutputDirectory, "kmeans", weights, assignments);
-        context.Outputs["experts"] = options.Experts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Task.CompletedTask;
+        return (centroids, RouterInitialization.AssignClusters(states, centroids)); // (E, H), (N)
     }
-
-    private static BalancedKMeansOptions BalancedKMeansOptionsFor(int points, KMeansRouterInitOptions options, long seed) =>
-        BalancedKMeansOptions.Jittered(points, options.Experts, options.Jitter, seed, options.Restarts, options.Iterations);
 }

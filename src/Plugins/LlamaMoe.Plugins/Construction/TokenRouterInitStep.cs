@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling;
+using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
 using static TorchSharp.torch;
@@ -11,25 +11,12 @@ namespace LlamaMoe.Plugins.Construction;
     Version = "1",
     Consumes = [ArtifactKinds.Calibration],
     Produces = ArtifactKinds.RouterWeights)]
-public sealed class TokenRouterInitStep : PipelineStep<RouterInitOptions>
+public sealed class TokenRouterInitStep : CalibratedRouterInitStep<RouterInitOptions>
 {
     /// <inheritdoc />
-    protected override Task RunAsync(IStepContext context, RouterInitOptions options, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
-        using var calibration = CalibrationInput.Load(context, "its hidden states");
-        var seed = options.ResolveSeed(context);
-        using var scope = NewDisposeScope();
-        var weights = new List<Tensor>();
-        for (var layer = 0; layer < calibration.Layers.Count; layer++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            weights.Add(RouterInitialization.RandomTokenRows(calibration.Layers[layer].HiddenStates, options.Experts, seed + layer)); // (E, H)
-        }
+    protected override string InitName => "tokens";
 
-        RouterWeightsArtifact.Write(context.OutputDirectory, "tokens", weights);
-        context.Outputs["experts"] = options.Experts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Task.CompletedTask;
-    }
+    /// <inheritdoc />
+    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, RouterInitOptions options, long layerSeed) =>
+        (RouterInitialization.RandomTokenRows(layer.HiddenStates, options.Experts, layerSeed), null); // (E, H)
 }
