@@ -8,17 +8,35 @@ namespace LlamaMoe.Modeling.Llama;
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly double eps;
+    private Parameter scale;
 
     /// <summary>Creates the norm over the last dimension of width <paramref name="size"/>.</summary>
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
         this.eps = eps;
-        weight = new Parameter(torch.ones(size));
-        register_parameter("weight", weight);
+        scale = new Parameter(torch.ones(size));
+        register_parameter("weight", scale);
     }
 
-    /// <summary>The learned scale <c>(D)</c>.</summary>
-    public Parameter weight { get; private set; }
+    /// <summary>
+    /// The learned scale <c>(D)</c>. TorchSharp's <c>Module.to(dtype/device)</c> replaces a parameter exposed as a property
+    /// through this setter, so the setter re-registers it: the registered parameter (state dict, optimizer, loaders) and the
+    /// one <see cref="forward"/> uses must stay the same tensor.
+    /// </summary>
+    public Parameter weight
+    {
+        get => scale;
+        private set
+        {
+            if (!ReferenceEquals(scale, value))
+            {
+                scale.Dispose();
+            }
+
+            scale = value;
+            ConditionallyRegisterParameter("weight", value);
+        }
+    }
 
     /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
     protected override void RegisterComponents()
