@@ -49,12 +49,57 @@ public static class BatchCollator
             }
         }
 
+        var targetCount = (long)targetMask.Sum();
+        var tokenCount = tokenMask.LongCount(m => m);
+        if (attention is not null && rows.All(IsOneLeadingDocument))
+        {
+            // Every row is one document from position 0 (then padding): plain causal attention is the same mask, and
+            // without an explicit mask scaled_dot_product_attention can use its fused (flash) kernel.
+            attention = null;
+            packed = false;
+        }
+
         return new TrainingBatch(
-            tensor(ids, [b, length], ScalarType.Int64).to(device), // (B, T)
-            tensor(targets, [b, length], ScalarType.Int64).to(device), // (B, T)
-            tensor(targetMask, [b, length]).to(device), // (B, T)
-            tensor(tokenMask, [b * length]).to(device), // (B·T)
-            packed ? tensor(positions, [b, length], ScalarType.Int64).to(device) : null, // (B, T)
-            attention is null ? null : tensor(attention, [b, 1, length, length]).to(device)); // (B, 1, T, T)
+            ToDevice(tensor(ids, [b, length], ScalarType.Int64), device), // (B, T)
+            ToDevice(tensor(targets, [b, length], ScalarType.Int64), device), // (B, T)
+            ToDevice(tensor(targetMask, [b, length]), device), // (B, T)
+            ToDevice(tensor(tokenMask, [b * length]), device), // (B·T)
+            packed ? ToDevice(tensor(positions, [b, length], ScalarType.Int64), device) : null, // (B, T)
+            attention is null ? null : ToDevice(tensor(attention, [b, 1, length, length]), device), // (B, 1, T, T)
+            targetCount,
+            tokenCount);
+    }
+
+    /// <summary>
+    /// Moves a freshly built host tensor to <paramref name="device"/>. For CUDA it is staged in page-locked memory and
+    /// copied asynchronously, so the host goes on queuing work instead of waiting for the copy (and for the stream).
+    /// </summary>
+    private static Tensor ToDevice(Tensor host, Device device)
+    {
+        if (device.type != DeviceType.CUDA)
+        {
+            return host.to(device);
+        }
+
+        using (host)
+        {
+            using var pinned = host.pin_memory();
+            return pinned.to(device, non_blocking: true);
+        }
+    }
+
+    private static bool IsOneLeadingDocument(PackedRow row)
+    {
+        var first = row.DocumentIds.Length > 0 ? row.DocumentIds[0] : -1;
+        for (var t = 0; t < row.Length; t++)
+        {
+            var document = row.DocumentIds[t];
+            if (document >= 0 && (document != first || row.PositionIds[t] != t || (t > 0 && row.DocumentIds[t - 1] < 0)))
+            {
+                return false;
+            }
+        }
+
+        return first >= 0;
     }
 }

@@ -7,8 +7,14 @@ namespace LlamaMoe.Modeling.Data;
 /// </summary>
 public sealed class TrainingBatch : IDisposable
 {
-    /// <summary>Creates the batch (takes ownership of the tensors).</summary>
+    /// <summary>Creates the batch (takes ownership of the tensors); the counts are read from the masks (a host synchronisation).</summary>
     public TrainingBatch(Tensor inputIds, Tensor targets, Tensor targetMask, Tensor tokenMask, Tensor? positionIds, Tensor? attentionMask)
+        : this(inputIds, targets, targetMask, tokenMask, positionIds, attentionMask, (long)targetMask.sum().item<float>(), tokenMask.sum().item<long>())
+    {
+    }
+
+    /// <summary>Creates the batch (takes ownership of the tensors) with counts the caller computed on the host.</summary>
+    public TrainingBatch(Tensor inputIds, Tensor targets, Tensor targetMask, Tensor tokenMask, Tensor? positionIds, Tensor? attentionMask, long targetCount, long tokenCount)
     {
         InputIds = inputIds;
         Targets = targets;
@@ -16,8 +22,8 @@ public sealed class TrainingBatch : IDisposable
         TokenMask = tokenMask;
         PositionIds = positionIds;
         AttentionMask = attentionMask;
-        TargetCount = (long)targetMask.sum().item<float>();
-        TokenCount = tokenMask.sum().item<long>();
+        TargetCount = targetCount;
+        TokenCount = tokenCount;
     }
 
     /// <summary>Token ids <c>(B, T)</c> int64.</summary>

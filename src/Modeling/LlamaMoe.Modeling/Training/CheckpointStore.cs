@@ -36,14 +36,14 @@ public sealed class CheckpointStore
     public string? Latest() => Complete().LastOrDefault();
 
     /// <summary>Writes a checkpoint atomically, then removes older ones beyond <see cref="Keep"/>; returns its folder.</summary>
-    public string Save(TrainerState state, TrainableParameters parameters, optim.Optimizer optimizer)
+    public string Save(TrainerState state, TrainableParameters parameters, FlatAdamW optimizer)
     {
         Directory.CreateDirectory(Root);
         var final = Path.Combine(Root, "step-" + state.Step.ToString("D8", CultureInfo.InvariantCulture));
         var temp = Path.Combine(Root, ".tmp-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(temp);
         WriteModel(Path.Combine(temp, "model.bin"), parameters);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(Path.Combine(temp, "optimizer.bin"));
+        optimizer.Save(Path.Combine(temp, "optimizer.bin"));
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, CompleteMarker), state.Step.ToString(CultureInfo.InvariantCulture));
         if (Directory.Exists(final))
@@ -66,7 +66,7 @@ public sealed class CheckpointStore
     }
 
     /// <summary>Loads a checkpoint into the masters and the optimizer; returns its state. Throws LMOE3103/LMOE3104.</summary>
-    public static TrainerState Load(string folder, TrainableParameters parameters, optim.Optimizer optimizer)
+    public static TrainerState Load(string folder, TrainableParameters parameters, FlatAdamW optimizer)
     {
         if (!File.Exists(Path.Combine(folder, CompleteMarker)))
         {
@@ -79,7 +79,7 @@ public sealed class CheckpointStore
             state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, "state.json")))
                 ?? throw TrainingErrors.BadCheckpoint(folder, "state.json is empty");
             ReadModel(Path.Combine(folder, "model.bin"), parameters);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(Path.Combine(folder, "optimizer.bin"));
+            optimizer.Load(Path.Combine(folder, "optimizer.bin"));
         }
         catch (Exception ex) when (ex is IOException or JsonException or InvalidDataException or ArgumentException or EndOfStreamException)
         {
@@ -131,7 +131,7 @@ public sealed class CheckpointStore
                 throw TrainingErrors.Mismatch(path, name, "the model has no parameter of this name");
             }
 
-            Parameter master = parameters.Master(name);
+            var master = parameters.Master(name);
             if (!master.shape.SequenceEqual(loaded.shape))
             {
                 throw TrainingErrors.Mismatch(path, name, $"shape [{string.Join(',', loaded.shape)}] differs from the model's [{string.Join(',', master.shape)}]");

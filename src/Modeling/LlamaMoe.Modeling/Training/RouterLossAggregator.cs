@@ -8,7 +8,12 @@ namespace LlamaMoe.Modeling.Training;
 /// <param name="Balance">The balance loss (scalar, before its coefficient), or null when off or no layer routes.</param>
 /// <param name="ZLoss">The z-loss (scalar, before its coefficient), or null when off.</param>
 /// <param name="Statistics">Per routed layer, the routing statistics of this pass.</param>
-public sealed record RouterTerms(Tensor? Balance, Tensor? ZLoss, IReadOnlyList<LayerRoutingStatistics> Statistics);
+public sealed record RouterTerms(Tensor? Balance, Tensor? ZLoss, IReadOnlyList<RoutingRow> Statistics);
+
+/// <summary>One layer's routing statistics still on the device (see <see cref="LayerRoutingStatistics.ComputeOnDevice"/>).</summary>
+/// <param name="Layer">Layer index.</param>
+/// <param name="Values">The <c>(E + 2)</c> statistics row.</param>
+public sealed record RoutingRow(int Layer, Tensor Values);
 
 /// <summary>Collects the router logits recorded by the MoE blocks of a model and turns them into losses and statistics.</summary>
 public static class RouterLossAggregator
@@ -21,7 +26,7 @@ public static class RouterLossAggregator
     {
         var balance = new List<Tensor>();
         var z = new List<Tensor>();
-        var statistics = new List<LayerRoutingStatistics>();
+        var statistics = new List<RoutingRow>();
         for (var layer = 0; layer < blocks.Count; layer++)
         {
             var logits = blocks[layer].LastRouterLogits; // (N, E)
@@ -35,7 +40,7 @@ public static class RouterLossAggregator
                 ? recorded // (N, K)
                 : logits.detach().topk(Math.Min(fallbackTopK, (int)logits.shape[1]), dim: -1).indexes; // (N, K)
             var mask = tokenMask is not null && tokenMask.shape[0] == logits.shape[0] ? tokenMask : null;
-            statistics.Add(LayerRoutingStatistics.Compute(layer, logits, selected, mask));
+            statistics.Add(new RoutingRow(layer, LayerRoutingStatistics.ComputeOnDevice(logits, selected, mask).MoveToOuterDisposeScope()));
             Tensor? term = kind switch
             {
                 BalanceLossKind.Switch => RouterLosses.SwitchLoadBalancing(logits, selected, mask),

@@ -49,7 +49,8 @@ public sealed class Trainer
         }
 
         using var parameters = new TrainableParameters(model, options.EffectiveTrainable, options.Precision);
-        using var optimizer = CreateOptimizer(parameters);
+        using var optimizer = new FlatAdamW(parameters, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        using var matmulPrecision = MatmulPrecisionScope.For(options.Precision, model.Device);
         var (startStep, cursor, tokensSeen, elapsedBefore) = (0, new DataCursor(0, 0), 0L, 0.0);
         var lastCheckpoint = options.Resume ? store.Latest() : null;
         if (lastCheckpoint is not null)
@@ -71,37 +72,64 @@ public sealed class Trainer
 
         var stream = new BatchStream(data.Rows.Count, options.BatchSize, options.Seed, options.Shuffle, cursor);
         var steps = new List<StepMetrics>();
+        var pending = new Queue<PendingStep>();
         var watch = Stopwatch.StartNew();
+        var lastResolved = (Step: startStep, Seconds: 0.0);
         var step = startStep;
-        while (step < options.MaxSteps && !cancellation.IsCancellationRequested)
-        {
-            step++;
-            var stepWatch = Stopwatch.StartNew();
-            var lr = schedule.At(step);
-            foreach (var group in optimizer.ParamGroups)
-            {
-                group.LearningRate = lr;
-            }
 
-            var metrics = RunStep(step, lr, data, stream, parameters, optimizer, lastCheckpoint);
-            tokensSeen += metrics.Tokens;
-            var elapsed = elapsedBefore + watch.Elapsed.TotalSeconds;
-            metrics = metrics with
+        void ResolvePending(bool all)
+        {
+            while (pending.Count > 0 && (all || pending.Peek().ReadyOnHost || pending.Count > 1))
             {
-                TokensPerSecond = metrics.Tokens / Math.Max(1e-9, stepWatch.Elapsed.TotalSeconds),
-                ElapsedSeconds = elapsed,
-                Epoch = stream.Cursor.Epoch,
-            };
-            steps.Add(metrics);
-            metricsLog.Append(metrics);
-            var eta = TimeSpan.FromSeconds(watch.Elapsed.TotalSeconds / (step - startStep) * (options.MaxSteps - step));
-            onProgress?.Invoke(new TrainingProgress(metrics, options.MaxSteps, eta));
-            var due = step == options.MaxSteps || cancellation.IsCancellationRequested || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0);
-            if (due)
+                using var done = pending.Dequeue();
+                var metrics = done.Resolve(options.BalanceLossCoefficient, options.RouterZLossCoefficient, lastCheckpoint);
+                tokensSeen += metrics.Tokens;
+                var now = watch.Elapsed.TotalSeconds;
+                metrics = metrics with
+                {
+                    TokensPerSecond = metrics.Tokens * (done.Step - lastResolved.Step) / Math.Max(1e-9, now - lastResolved.Seconds),
+                    ElapsedSeconds = elapsedBefore + now,
+                    Epoch = stream.Cursor.Epoch,
+                };
+                lastResolved = (done.Step, now);
+                steps.Add(metrics);
+                metricsLog.Append(metrics);
+                var eta = TimeSpan.FromSeconds(now / (done.Step - startStep) * (options.MaxSteps - done.Step));
+                onProgress?.Invoke(new TrainingProgress(metrics, options.MaxSteps, eta));
+            }
+        }
+
+        try
+        {
+            while (step < options.MaxSteps && !cancellation.IsCancellationRequested)
             {
-                var state = new TrainerState(step, stream.Cursor.Epoch, stream.Cursor.Position, options.Seed, options.MaxSteps, fingerprint,
-                    tokensSeen, elapsed, Convert.ToBase64String(get_rng_state().data<byte>().ToArray()));
-                lastCheckpoint = store.Save(state, parameters, optimizer);
+                step++;
+                var lr = schedule.At(step);
+                pending.Enqueue(RunStep(step, lr, data, stream, parameters, optimizer));
+
+                // On CUDA the previous step is read back only now, after this one is queued, so the GPU never idles
+                // waiting for the host; a checkpoint (and the end) first resolves everything it would save.
+                var due = step == options.MaxSteps || cancellation.IsCancellationRequested || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0);
+                ResolvePending(all: due);
+                if (!due && cancellation.IsCancellationRequested)
+                {
+                    due = true; // a progress callback asked to stop: checkpoint this step
+                    ResolvePending(all: true);
+                }
+
+                if (due)
+                {
+                    var state = new TrainerState(step, stream.Cursor.Epoch, stream.Cursor.Position, options.Seed, options.MaxSteps, fingerprint,
+                        tokensSeen, elapsedBefore + watch.Elapsed.TotalSeconds, Convert.ToBase64String(get_rng_state().data<byte>().ToArray()));
+                    lastCheckpoint = store.Save(state, parameters, optimizer);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var unread in pending)
+            {
+                unread.Dispose();
             }
         }
 
@@ -110,18 +138,24 @@ public sealed class Trainer
         return new TrainingResult(startStep, step, step >= options.MaxSteps, lastCheckpoint, steps, lossCurve);
     }
 
-    private StepMetrics RunStep(int step, double lr, TrainingData data, BatchStream stream, TrainableParameters parameters, optim.Optimizer optimizer, string? lastCheckpoint)
+    /// <summary>
+    /// Queues one optimizer step (forward, backward and update for every micro-batch) without reading anything back:
+    /// the loss terms, gradient norm and routing statistics stay on the device in the returned <see cref="PendingStep"/>.
+    /// </summary>
+    private PendingStep RunStep(int step, double lr, TrainingData data, BatchStream stream, TrainableParameters parameters, FlatAdamW optimizer)
     {
         parameters.ZeroGradients();
         var microBatches = Enumerable.Range(0, options.GradientAccumulationSteps)
             .Select(_ => stream.Next().Select(i => data.Rows[i]).ToList())
             .ToList();
         var totalTargets = Math.Max(1L, microBatches.Sum(rows => rows.Sum(r => (long)r.TargetMask().Count(m => m))));
-        var (lmSum, balanceSum, zSum, tokens) = (0.0, 0.0, 0.0, 0L);
-        var routing = new List<LayerRoutingStatistics>();
+        var tokens = 0L;
+        var routing = new List<RoutingRow>();
+        using var scope = NewDisposeScope();
+        var terms = new[] { zeros(1, device: model.Device), zeros(1, device: model.Device), zeros(1, device: model.Device) }; // lm, balance, z
         foreach (var rows in microBatches)
         {
-            using var scope = NewDisposeScope();
+            using var microScope = NewDisposeScope();
             using var batch = BatchCollator.Collate(rows, data.Packed, model.Device);
             var logits = model.Forward(batch.InputIds, batch.PositionIds, batch.AttentionMask); // (B, T, V)
             var vocabulary = logits.shape[2];
@@ -133,57 +167,26 @@ public sealed class Trainer
             if (router.Balance is not null)
             {
                 loss = loss + router.Balance * (options.BalanceLossCoefficient / options.GradientAccumulationSteps);
-                balanceSum += router.Balance.item<float>() / options.GradientAccumulationSteps;
+                terms[1] = (terms[1] + (router.Balance.detach() / options.GradientAccumulationSteps)).MoveToOuterDisposeScope();
             }
 
             if (router.ZLoss is not null)
             {
                 loss = loss + router.ZLoss * (options.RouterZLossCoefficient / options.GradientAccumulationSteps);
-                zSum += router.ZLoss.item<float>() / options.GradientAccumulationSteps;
-            }
-
-            var lossValue = loss.item<float>();
-            if (!float.IsFinite(lossValue))
-            {
-                throw TrainingErrors.NonFinite(step, "loss", lossValue, lastCheckpoint);
+                terms[2] = (terms[2] + (router.ZLoss.detach() / options.GradientAccumulationSteps)).MoveToOuterDisposeScope();
             }
 
             loss.backward();
-            lmSum += lmLoss.item<float>();
+            terms[0] = (terms[0] + lmLoss.detach()).MoveToOuterDisposeScope();
             tokens += batch.TokenCount;
-            routing.AddRange(router.Statistics);
+            routing.AddRange(router.Statistics.Select(r => r with { Values = r.Values.MoveToOuterDisposeScope() }));
         }
 
         parameters.GradientsToMasters();
-        var gradNorm = nn.utils.clip_grad_norm_(parameters.TrainableMasters, options.MaxGradNorm > 0 ? options.MaxGradNorm : double.MaxValue);
-        if (!double.IsFinite(gradNorm))
-        {
-            throw TrainingErrors.NonFinite(step, "gradient norm", gradNorm, lastCheckpoint);
-        }
-
-        optimizer.step();
+        var gradNorm = GradientClipping.ClipInPlace(parameters.MasterGradientBuffer, options.MaxGradNorm); // scalar, on the device
+        optimizer.Step(lr);
         parameters.MastersToWorking();
-        var merged = routing.GroupBy(r => r.Layer).OrderBy(g => g.Key).Select(g => LayerRoutingStatistics.Merge(g.ToList())).ToList();
-        var total = lmSum + options.BalanceLossCoefficient * balanceSum + options.RouterZLossCoefficient * zSum;
-        return new StepMetrics(step, total, lmSum, balanceSum, zSum, lr, gradNorm, tokens, 0, 0, 0, merged);
-    }
-
-    private optim.Optimizer CreateOptimizer(TrainableParameters parameters)
-    {
-        var decay = parameters.TrainableNames.Where(n => ParameterClassifier.DecaysWeight(n, parameters.Master(n).dim())).ToList();
-        var noDecay = parameters.TrainableNames.Except(decay).ToList();
-        var groups = new List<TorchSharp.Modules.AdamW.ParamGroup>();
-        if (decay.Count > 0)
-        {
-            groups.Add(new TorchSharp.Modules.AdamW.ParamGroup(decay.Select(parameters.Master), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
-        }
-
-        if (noDecay.Count > 0)
-        {
-            groups.Add(new TorchSharp.Modules.AdamW.ParamGroup(noDecay.Select(parameters.Master), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0.0));
-        }
-
-        return optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        return new PendingStep(step, lr, tokens, terms, gradNorm, routing);
     }
 
     private static string Fingerprint(TrainingData data)

@@ -29,6 +29,12 @@ public enum ComputePrecision
     /// before the losses. Checkpoints hold the float32 masters, and after training the model is float32 again.
     /// </summary>
     BFloat16,
+
+    /// <summary>
+    /// float32 weights and arithmetic, but CUDA matmuls may use TensorFloat-32 (10-bit mantissa inputs, float32
+    /// accumulation) for the length of the run. Identical to <see cref="Float32"/> on the CPU.
+    /// </summary>
+    TensorFloat32,
 }
 
 /// <summary>Options of one training run (SFT stage or continual pre-training).</summary>
