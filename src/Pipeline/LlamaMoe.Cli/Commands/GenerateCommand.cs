@@ -16,7 +16,7 @@ public sealed class GenerateCommand : ICliCommand
     public string Summary => "Continue a prompt with a model (greedy or sampled).";
 
     /// <inheritdoc />
-    public string Usage => "llama-moe generate <model-dir> --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]";
+    public string Usage => "llama-moe generate <model-dir> --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] " + ModelPlacement.Usage;
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
@@ -29,11 +29,11 @@ public sealed class GenerateCommand : ICliCommand
             TopP: arguments.Double("top-p", 1.0),
             TopK: arguments.Int("top-k", 0),
             Seed: arguments.Int("seed", 0));
+        var placement = ModelPlacement.From(arguments);
         arguments.ThrowOnUnused();
         options.Validate();
-        TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = CausalLanguageModelLoader.Load(directory);
+        using var model = CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
         var promptIds = tokenizer.Encode(prompt, addBos: true);
         var stops = model.Config.EosTokenIds.Concat(tokenizer.EosId is { } eos ? [eos] : []).Distinct().ToList();
         var generated = TextGenerator.Generate(model, promptIds, options with { StopTokenIds = stops }, cancellationToken);

@@ -72,7 +72,12 @@ internal static class ModelTrainingRun
         WarmupSteps = options.Warmup,
         WeightDecay = options.WeightDecay,
         MaxGradNorm = options.Clip,
-        Precision = options.Precision == TrainPrecision.Bfloat16 ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
+        Precision = options.Precision switch
+        {
+            TrainPrecision.Bfloat16 => ComputePrecision.BFloat16,
+            TrainPrecision.Tf32 => ComputePrecision.TensorFloat32,
+            _ => ComputePrecision.Float32,
+        },
         BalanceLoss = options.BalanceLoss switch
         {
             TrainBalanceLoss.Switch => BalanceLossKind.Switch,

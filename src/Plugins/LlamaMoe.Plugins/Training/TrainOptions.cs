@@ -10,6 +10,9 @@ public enum TrainPrecision
 
     /// <summary>bfloat16 forward/backward with float32 master weights.</summary>
     Bfloat16,
+
+    /// <summary>float32, with TensorFloat-32 matmuls on CUDA (same as float32 on the CPU).</summary>
+    Tf32,
 }
 
 /// <summary>The router balance loss.</summary>
@@ -106,7 +109,7 @@ public sealed class TrainOptions : StepOptions
     public double Clip { get; set; } = 1.0;
 
     /// <summary>Arithmetic.</summary>
-    [Option("Arithmetic: float32 or bfloat16 (float32 masters).")]
+    [Option("Arithmetic: float32, bfloat16 (float32 masters) or tf32 (float32 with TensorFloat-32 matmuls on CUDA).")]
     public TrainPrecision Precision { get; set; } = TrainPrecision.Float32;
 
     /// <summary>Router balance loss.</summary>
