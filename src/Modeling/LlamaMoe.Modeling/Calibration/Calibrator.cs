@@ -120,6 +120,8 @@ public static class Calibrator
         var config = model.Config;
         var device = model.Device;
         var accumulators = centroids.Select(c => (ImportanceAccumulator?)new ImportanceAccumulator((int)c.shape[0], config.IntermediateSize)).ToArray();
+        using var onDevice = NewDisposeScope();
+        var deviceCentroids = centroids.Select(c => c.to(device)).ToArray(); // L × (E, H), copied once
         var parameters = model.parameters().ToList();
         var required = parameters.Select(p => p.requires_grad).ToList();
         parameters.ForEach(p => p.requires_grad_(false));
@@ -141,7 +143,7 @@ public static class Calibrator
                 for (var i = 0; i < intermediates.Length; i++)
                 {
                     var h = intermediates[i][0]; // (T, I)
-                    var clusters = RouterInitialization.AssignClusters(inputs[i], centroids[i].to(device)); // (T)
+                    var clusters = RouterInitialization.AssignClusters(inputs[i], deviceCentroids[i]); // (T)
                     accumulators[i]!.Add(h, intermediates[i].grad![0], clusters);
                 }
             }

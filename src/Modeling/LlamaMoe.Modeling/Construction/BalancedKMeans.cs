@@ -1,4 +1,5 @@
 using System.Numerics;
+using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Construction;
 
@@ -15,17 +16,23 @@ public static class BalancedKMeans
     /// <param name="dimension">D.</param>
     /// <param name="options">Cluster count (length of the size lists), bounds, iterations, restarts and seed.</param>
     /// <exception cref="LlamaMoeException">LMOE2105 when the bounds cannot be met or the data is malformed.</exception>
-    public static BalancedKMeansResult Fit(float[] data, int points, int dimension, BalancedKMeansOptions options)
+    /// <param name="device">
+    /// Where the point-to-centroid distances (the O(N·k·D) part) are computed: null or the CPU uses the host's SIMD
+    /// loop; a CUDA device holds the points once and computes each round's distances as one matmul there. The capacitated
+    /// assignment and the means stay on the host (they are O(N·k) and O(N·D)).
+    /// </param>
+    public static BalancedKMeansResult Fit(float[] data, int points, int dimension, BalancedKMeansOptions options, Device? device = null)
     {
         Check(data, points, dimension, options);
+        using var kernel = new KMeansDistances(data, points, dimension, device);
         var clusters = options.MinSizes.Count;
         var threshold = options.Tolerance * MeanFeatureVariance(data, points, dimension);
         var random = new SeededRandom(options.Seed);
         BalancedKMeansResult? best = null;
         for (var restart = 0; restart < Math.Max(1, options.Restarts); restart++)
         {
-            var centroids = SeedPlusPlus(data, points, dimension, clusters, random);
-            var result = Lloyd(data, points, dimension, centroids, options, threshold);
+            var centroids = SeedPlusPlus(kernel, data, points, dimension, clusters, random);
+            var result = Lloyd(kernel, data, points, dimension, centroids, options, threshold);
             if (best is null || result.Inertia < best.Inertia)
             {
                 best = result;
@@ -59,7 +66,7 @@ public static class BalancedKMeans
         return distances;
     }
 
-    private static BalancedKMeansResult Lloyd(float[] data, int points, int dimension, float[] centroids, BalancedKMeansOptions options, double threshold)
+    private static BalancedKMeansResult Lloyd(KMeansDistances kernel, float[] data, int points, int dimension, float[] centroids, BalancedKMeansOptions options, double threshold)
     {
         var clusters = options.MinSizes.Count;
         int[] labels = [];
@@ -67,7 +74,7 @@ public static class BalancedKMeans
         for (var iteration = 1; iteration <= Math.Max(1, options.MaxIterations); iteration++)
         {
             iterations = iteration;
-            var distances = SquaredDistances(data, points, dimension, centroids, clusters);
+            var distances = kernel.SquaredDistances(centroids, clusters);
             var (minSizes, maxSizes) = options.InterchangeableBounds
                 ? RankBounds(distances, points, clusters, options)
                 : (options.MinSizes, options.MaxSizes);
@@ -161,12 +168,12 @@ public static class BalancedKMeans
         return means;
     }
 
-    private static float[] SeedPlusPlus(float[] data, int points, int dimension, int clusters, SeededRandom random)
+    private static float[] SeedPlusPlus(KMeansDistances kernel, float[] data, int points, int dimension, int clusters, SeededRandom random)
     {
         var centroids = new float[clusters * dimension];
         var first = random.NextInt(points);
         Array.Copy(data, first * dimension, centroids, 0, dimension);
-        var nearest = SquaredDistances(data, points, dimension, centroids, 1);
+        var nearest = kernel.SquaredDistances(centroids.AsSpan(0, dimension).ToArray(), 1);
         for (var c = 1; c < clusters; c++)
         {
             var total = nearest.Sum(d => (double)d);
@@ -191,7 +198,7 @@ public static class BalancedKMeans
             }
 
             Array.Copy(data, pick * dimension, centroids, c * dimension, dimension);
-            var fresh = SquaredDistances(data, points, dimension, centroids.AsSpan(c * dimension, dimension).ToArray(), 1);
+            var fresh = kernel.SquaredDistances(centroids.AsSpan(c * dimension, dimension).ToArray(), 1);
             for (var point = 0; point < points; point++)
             {
                 nearest[point] = Math.Min(nearest[point], fresh[point]);

@@ -36,7 +36,7 @@ public static class RouterInitialization
             data = hiddenStates.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         }
 
-        var result = BalancedKMeans.Fit(data, points, hidden, options ?? BalancedKMeansOptions.Jittered(points, experts));
+        var result = BalancedKMeans.Fit(data, points, hidden, options ?? BalancedKMeansOptions.Jittered(points, experts), hiddenStates.device);
         var centroids = tensor(result.Centroids, new long[] { experts, hidden }, ScalarType.Float32).to(hiddenStates.device); // (E, H)
         return (centroids, result.Labels);
     }

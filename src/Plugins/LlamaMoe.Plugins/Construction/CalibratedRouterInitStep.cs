@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;
@@ -25,7 +26,9 @@ public abstract class CalibratedRouterInitStep<TOptions> : PipelineStep<TOptions
     /// <param name="layer">The layer's calibration statistics.</param>
     /// <param name="options">The step options.</param>
     /// <param name="layerSeed">The seed of this layer (the step seed plus the layer index).</param>
-    protected abstract (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, TOptions options, long layerSeed);
+    /// <param name="device">The run's device, where the layer's tensor work belongs.</param>
+    /// <returns>The router rows <c>(E, H)</c> and, when the method has one, each hidden state's cluster <c>(N)</c>, on the CPU.</returns>
+    protected abstract (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, TOptions options, long layerSeed, Device device);
 
     /// <inheritdoc />
     protected sealed override Task RunAsync(IStepContext context, TOptions options, CancellationToken cancellationToken)
@@ -34,13 +37,14 @@ public abstract class CalibratedRouterInitStep<TOptions> : PipelineStep<TOptions
         TorchRuntime.EnsureLoaded();
         using var calibration = CalibrationInput.Load(context, "its hidden states");
         var seed = options.ResolveSeed(context);
+        var device = ModelArtifacts.DeviceOf(context);
         using var scope = NewDisposeScope();
         var weights = new List<Tensor>();
         var assignments = new List<Tensor>();
         for (var layer = 0; layer < calibration.Layers.Count; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (router, assignment) = InitializeLayer(calibration.Layers[layer], options, seed + layer);
+            var (router, assignment) = InitializeLayer(calibration.Layers[layer], options, seed + layer, device);
             weights.Add(router); // (E, H)
             if (assignment is not null)
             {

@@ -21,9 +21,9 @@ public sealed class KMeansRouterInitStep : CalibratedRouterInitStep<KMeansRouter
     protected override string InitName => "kmeans";
 
     /// <inheritdoc />
-    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, KMeansRouterInitOptions options, long layerSeed)
+    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, KMeansRouterInitOptions options, long layerSeed, Device device)
     {
-        var states = layer.HiddenStates; // (N, H)
+        var states = layer.HiddenStates.to(device); // (N, H)
         var given = layer.Centroids;
         Tensor centroids;
         if (options.ReuseCentroids && given is not null && given.shape[0] == options.Experts)
@@ -36,6 +36,6 @@ public sealed class KMeansRouterInitStep : CalibratedRouterInitStep<KMeansRouter
             centroids = RouterInitialization.KMeansCentroids(states, options.Experts, kmeans).Centroids; // (E, H)
         }
 
-        return (centroids, RouterInitialization.AssignClusters(states, centroids)); // (E, H), (N)
+        return (centroids.cpu(), RouterInitialization.AssignClusters(states, centroids).cpu()); // (E, H), (N)
     }
 }

@@ -17,6 +17,6 @@ public sealed class TokenRouterInitStep : CalibratedRouterInitStep<RouterInitOpt
     protected override string InitName => "tokens";
 
     /// <inheritdoc />
-    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, RouterInitOptions options, long layerSeed) =>
+    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, RouterInitOptions options, long layerSeed, Device device) =>
         (RouterInitialization.RandomTokenRows(layer.HiddenStates, options.Experts, layerSeed), null); // (E, H)
 }
