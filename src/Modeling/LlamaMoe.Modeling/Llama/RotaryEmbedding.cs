@@ -12,6 +12,7 @@ public sealed class RotaryEmbedding
 {
     private readonly LlamaConfig config;
     private readonly double[] baseInverseFrequencies;
+    private Tensor? cachedInverseFrequencies;
 
     /// <summary>Precomputes the inverse frequencies for <paramref name="config"/>.</summary>
     public RotaryEmbedding(LlamaConfig config)
@@ -45,7 +46,9 @@ public sealed class RotaryEmbedding
             }
         }
 
-        var inv = torch.tensor(frequencies.Select(f => (float)f).ToArray(), device: positionIds.device); // (hd/2)
+        var inv = ReferenceEquals(frequencies, baseInverseFrequencies)
+            ? BaseInverseFrequencies(positionIds.device)                                               // (hd/2), cached per device
+            : torch.tensor(frequencies.Select(f => (float)f).ToArray(), device: positionIds.device);   // (hd/2)
         var positions = positionIds.to_type(ScalarType.Float32);                                          // (B, T)
         if (positionScale != 1.0)
         {
@@ -70,6 +73,19 @@ public sealed class RotaryEmbedding
         var x2 = x.narrow(-1, half, half);                     // (B, H, T, hd/2)
         var rotated = torch.cat([-x2, x1], dim: -1);           // (B, H, T, hd)
         return ((x * c) + (rotated * s)).MoveToOuterDisposeScope();
+    }
+
+    // The base frequencies live on the device once: a fresh host→device upload from pageable memory in every forward
+    // would block the host until the GPU stream drained.
+    private Tensor BaseInverseFrequencies(Device device)
+    {
+        if (cachedInverseFrequencies is null || cachedInverseFrequencies.IsInvalid || cachedInverseFrequencies.device.type != device.type || cachedInverseFrequencies.device.index != device.index)
+        {
+            cachedInverseFrequencies?.Dispose();
+            cachedInverseFrequencies = torch.tensor(baseInverseFrequencies.Select(f => (float)f).ToArray(), device: device).DetachFromDisposeScope(); // (hd/2)
+        }
+
+        return cachedInverseFrequencies.alias();
     }
 
     private static double[] InverseFrequencies(LlamaConfig config, double theta)
