@@ -4,7 +4,8 @@
 Trains LlamaForCausalLM (dense) and MixtralForCausalLM (MoE) of the shapes of
 LlamaMoe.Benchmarks' ``--only side-by-side`` mode on random tokens, with
 torch.optim.AdamW (default foreach), gradient clipping at 1.0, in float32, TF32
-(``torch.backends.cuda.matmul.allow_tf32 = True``) and bfloat16 autocast (float32
+(``torch.set_float32_matmul_precision("high")``, which is what
+``torch.backends.cuda.matmul.allow_tf32 = True`` sets) and bfloat16 autocast (float32
 weights), and prints one JSON object per case on stdout:
 
     {"system": "hf-transformers", "model": "dense", "precision": "bfloat16",
@@ -207,11 +208,11 @@ def run_case(shape: Shape, case: Case, args: argparse.Namespace, device: Any) ->
     result = Result(SYSTEM, case.model, case.precision, case.task, 0.0, 0.0, case.attention, case.experts,
                     args.steps, args.warmup, shape.batch, shape.seq, device=describe(device), versions=versions())
     cuda = device.type == "cuda"
-    previous_tf32 = torch.backends.cuda.matmul.allow_tf32 if cuda else False
+    # "high" lets float32 matmuls use TF32 (torch.backends.cuda.matmul.allow_tf32 = True); "highest" keeps IEEE float32.
+    previous_precision = torch.get_float32_matmul_precision()
     model = optimizer = None
     try:
-        if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = case.precision == "tf32"
+        torch.set_float32_matmul_precision("high" if case.precision == "tf32" else "highest")
         torch.manual_seed(0)
         model = build_model(shape, case, device)
         result.experts = experts_in_use(model, case)
@@ -251,8 +252,8 @@ def run_case(shape: Shape, case: Case, args: argparse.Namespace, device: Any) ->
     finally:
         del model, optimizer
         gc.collect()
+        torch.set_float32_matmul_precision(previous_precision)
         if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = previous_tf32
             torch.cuda.empty_cache()
     return result
 

@@ -61,7 +61,7 @@ public static class SideBySideBenchmark
 
                 if (options.Eval)
                 {
-                    var eval = Timed(log, $"evaluation forward {name} bf16", () => PhaseProfiler.Evaluate(models, name, device, Math.Max(3, options.Steps / 2)));
+                    var eval = Timed(log, $"evaluation forward {name} bf16", () => PhaseProfiler.Evaluate(models, name, device, options.Steps));
                     log.WriteLine(eval.Error ?? Inv($"  {eval.TokensPerSecond:N0} tok/s"));
                     evals.Add(eval);
                 }
