@@ -25,7 +25,7 @@ public sealed record TrainingShape(
     public static TrainingShape Full { get; } = new("full", 320, 1024, 8, 16, 4096, 1024, 16, 8, 2, 8192);
 
     /// <summary>A tiny shape that runs the same code path on a CPU in seconds (smoke test).</summary>
-    public static TrainingShape Small { get; } = new("small", 320, 128, 2, 4, 512, 128, 4, 8, 2, 512);
+    public static TrainingShape Small { get; } = new("small", 320, 128, 2, 4, 512, 128, 4, 8, 2, 1024);
 
     /// <summary>The expert width I / E.</summary>
     public int ExpertSize => Intermediate / Experts;
