@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LlamaMoe.Benchmarks.SideBySide;
 using LlamaMoe.Modeling;
 using TorchSharp;
 
@@ -12,7 +13,8 @@ namespace LlamaMoe.Benchmarks;
 public static class BenchmarkRunner
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]";
+    public const string Usage = "usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]\n" +
+        "   or: ... --only side-by-side --device cuda [...] (our Trainer vs Hugging Face transformers; see SideBySideOptions.Usage)";
 
     /// <summary>Every benchmark in this assembly, by name.</summary>
     public static IReadOnlyList<IBenchmark> All() =>
@@ -25,6 +27,11 @@ public static class BenchmarkRunner
     /// <summary>Parses <paramref name="args"/>, runs, prints to <paramref name="output"/> (progress to <paramref name="log"/>); returns the exit code (2 for a usage error).</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter log)
     {
+        if (SideBySideOptions.IsRequested(args))
+        {
+            return SideBySideBenchmark.Run(args, output, log);
+        }
+
         var quick = false;
         string? only = null, outFile = null;
         var threads = Environment.ProcessorCount;
@@ -50,7 +57,7 @@ public static class BenchmarkRunner
         var benchmarks = All().Where(b => only is null || b.Name == only).ToList();
         if (benchmarks.Count == 0)
         {
-            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}");
+            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}, and {SideBySideOptions.Name} (its own flags: --only {SideBySideOptions.Name} --help)");
             return 2;
         }
 

@@ -3,6 +3,7 @@ using LlamaMoe.Benchmarks;
 using LlamaMoe.Modeling;
 
 // Usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]
+//    or: ... --only side-by-side --device cuda [--shape full|small] [--steps N] [--hf-baseline hf_baseline.py] [--out side-by-side.md] (SideBySideOptions.Usage)
 // Prints the detailed table, then a compact summary of ratios (BenchmarkSummary); --out also writes both as markdown.
 // First-touch memory is slow on small VMs (platform notes, item 8); glibc backs malloc with transparent huge pages and
 // keeps freed buffers warm when NativeAllocatorSettings.RecommendedTunables is in GLIBC_TUNABLES at process start (the
