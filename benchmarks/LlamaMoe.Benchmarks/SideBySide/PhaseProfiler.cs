@@ -27,7 +27,7 @@ public sealed record EvalResult(string Model, double TokensPerSecond, string? Er
 /// <summary>
 /// Where the time of a training step goes. The <see cref="Trainer"/> does not expose its phases, so this is a separate,
 /// hand-written pass with the same computation as the trainer's step (the same <see cref="TrainableParameters"/> masters,
-/// the same losses via <see cref="RouterLossAggregator"/>, <c>clip_grad_norm_</c> and an AdamW over the masters), with a device
+/// the same losses via <see cref="RouterLossAggregator"/>, on-device clipping and the flat AdamW over the masters), with a device
 /// synchronise before and after every phase. It is never mixed into the timed trainer runs; the sum of its phases next to
 /// the trainer's step time shows the trainer's own overhead (host collation, host reads, metrics).
 /// </summary>
@@ -49,7 +49,7 @@ public static class PhaseProfiler
 
             using var tf32 = precision.Apply(device);
             using var parameters = new TrainableParameters(model, ParameterGroup.All, precision.Compute());
-            using var optimizer = optim.AdamW(parameters.TrainableMasters, lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0);
+            using var optimizer = new FlatAdamW(parameters, 0.9, 0.999, 1e-8, 0.0);
             var balance = name == "moe" ? BalanceLossKind.Switch : BalanceLossKind.None;
             for (var step = 0; step <= steps; step++)
             {
@@ -73,8 +73,8 @@ public static class PhaseProfiler
                 loss.backward();
                 var t2 = Lap(device, watch);
                 parameters.GradientsToMasters();
-                nn.utils.clip_grad_norm_(parameters.TrainableMasters, 1.0);
-                optimizer.step();
+                using var norm = GradientClipping.ClipInPlace(parameters.MasterGradientBuffer, 1.0);
+                optimizer.Step(1e-4);
                 parameters.MastersToWorking();
                 var t3 = Lap(device, watch);
                 if (step > 0)
