@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;
@@ -31,7 +32,7 @@ public abstract class CalibratedRouterInitStep<TOptions> : PipelineStep<TOptions
     protected sealed override Task RunAsync(IStepContext context, TOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
+        ModelArtifacts.HostDevice(context);
         using var calibration = CalibrationInput.Load(context, "its hidden states");
         var seed = options.ResolveSeed(context);
         using var scope = NewDisposeScope();
