@@ -16,7 +16,8 @@ public static class DeviceDescription
         var type = DtypeName(dtype);
         if (device.type != DeviceType.CUDA)
         {
-            return $"{device.type.ToString().ToLowerInvariant()} ({get_num_threads()} threads), {type}";
+            var threads = get_num_threads();
+            return $"{device.type.ToString().ToLowerInvariant()} ({threads} thread{(threads == 1 ? string.Empty : "s")}), {type}";
         }
 
         // A device without an index is the current CUDA device, which LlamaMoe never changes from 0.
