@@ -41,6 +41,12 @@ public sealed class RunCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
+        if (Environment.GetEnvironmentVariable(LibTorchLocation.VariableName) is { Length: > 0 })
+        {
+            // Load the chosen libtorch before any stage, so a wrong setting fails here with its code and exit code 3.
+            TorchRuntime.EnsureLoaded();
+        }
+
         if (ThreadCount(threadsOverride, pipeline.Definition.Threads) is { } threads)
         {
             TorchRuntime.EnsureLoaded();
@@ -71,7 +77,7 @@ public sealed class RunCommand : ICliCommand
             if (json)
             {
                 Console.WriteLine(JsonSerializer.Serialize(
-                    outcomes.Select(o => new { stage = o.StageId, status = o.Status.ToString(), key = o.Key, output = o.OutputDigest, changed = o.OutputChanged, reasons = o.Reasons, seconds = o.Elapsed.TotalSeconds }),
+                    outcomes.Select(o => new { stage = o.StageId, status = o.Status.ToString(), key = o.Key, output = o.OutputDigest, changed = o.OutputChanged, reasons = o.Reasons, seconds = o.Elapsed.TotalSeconds, device = o.Device }),
                     new JsonSerializerOptions { WriteIndented = true }));
             }
             else

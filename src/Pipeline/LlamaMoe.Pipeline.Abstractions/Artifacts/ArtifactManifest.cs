@@ -12,7 +12,8 @@ namespace LlamaMoe.Pipeline;
 ///   "files": { "partition.json": "sha256:..." },
 ///   "digest": "sha256:..." }
 /// </code>
-/// <c>digest</c> hashes kind, outputs and files (not the producer), so equal content gives equal digests.
+/// <c>digest</c> hashes kind, outputs and files (not the producer, nor the <c>device</c> a step reported), so equal
+/// content gives equal digests.
 /// </summary>
 public sealed record ArtifactManifest
 {
@@ -33,6 +34,11 @@ public sealed record ArtifactManifest
     /// <summary>The plugin that wrote it.</summary>
     [JsonPropertyName("producer")]
     public required ArtifactProducer Producer { get; init; }
+
+    /// <summary>What the step computed on (<see cref="IStepContext.ReportDevice"/>); null for steps without tensor work. Not part of the digest.</summary>
+    [JsonPropertyName("device")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Device { get; init; }
 
     /// <summary>Named string outputs.</summary>
     [JsonPropertyName("outputs")]

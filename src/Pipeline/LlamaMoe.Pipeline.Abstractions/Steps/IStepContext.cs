@@ -42,6 +42,13 @@ public interface IStepContext
     /// <summary>The resolved device kind: <c>cpu</c> or <c>cuda</c>.</summary>
     string Device { get; }
 
+    /// <summary>
+    /// Records what the step computes on, as <c>DeviceDescription.Of</c> words it: <c>cuda:0 NVIDIA H200, bfloat16</c>
+    /// or <c>cpu (2 threads), float32</c>. The run prints it once per stage, and the artifact manifest and the lock file
+    /// keep it (outside the content digest). Steps that do no tensor work do not call it.
+    /// </summary>
+    void ReportDevice(string description);
+
     /// <summary>Progress reporting (step counts, messages, metrics).</summary>
     IStepProgress Progress { get; }
 

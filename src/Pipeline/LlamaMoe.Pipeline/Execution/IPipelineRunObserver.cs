@@ -61,4 +61,5 @@ public enum StageStatus
 /// <param name="OutputChanged">For a stage that ran: whether its digest differs from the previous run's.</param>
 /// <param name="Reasons">Why it ran.</param>
 /// <param name="Elapsed">Time spent.</param>
-public sealed record StageOutcome(string StageId, StageStatus Status, string? Key, string? OutputDigest, bool OutputChanged, IReadOnlyList<string> Reasons, TimeSpan Elapsed);
+/// <param name="Device">What the step computed on when it made the artifact (<see cref="IStepContext.ReportDevice"/>); null when it reported nothing.</param>
+public sealed record StageOutcome(string StageId, StageStatus Status, string? Key, string? OutputDigest, bool OutputChanged, IReadOnlyList<string> Reasons, TimeSpan Elapsed, string? Device = null);

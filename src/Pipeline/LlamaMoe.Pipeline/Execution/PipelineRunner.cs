@@ -67,7 +67,7 @@ public sealed class PipelineRunner
             StageOutcome outcome;
             if (cached is not null && !force.Contains(stage.Id))
             {
-                outcome = new StageOutcome(stage.Id, StageStatus.UpToDate, key, cached, false, [], watch.Elapsed);
+                outcome = new StageOutcome(stage.Id, StageStatus.UpToDate, key, cached, false, [], watch.Elapsed, previous?.Key == key ? previous.Device : null);
             }
             else
             {
@@ -88,12 +88,15 @@ public sealed class PipelineRunner
                     OptionLocations = optionLocations,
                 }, observer, cancellationToken).ConfigureAwait(false);
                 store.Publish(temp, key, manifest.Digest);
-                outcome = new StageOutcome(stage.Id, StageStatus.Ran, key, manifest.Digest, previous?.OutputDigest != manifest.Digest, reasons, watch.Elapsed);
+                outcome = new StageOutcome(stage.Id, StageStatus.Ran, key, manifest.Digest, previous?.OutputDigest != manifest.Digest, reasons, watch.Elapsed, manifest.Device);
             }
 
             var objectDirectory = store.ObjectDirectory(outcome.OutputDigest!);
-            handles[stage.Id] = ArtifactManifest.Read(objectDirectory).ToHandle(stage.Id, objectDirectory);
-            lockFile.Stages[stage.Id] = new StageRecord { Key = key, KeyInputs = keyInputs, OutputDigest = outcome.OutputDigest! };
+            var published = ArtifactManifest.Read(objectDirectory);
+            // The store keeps the first artifact with a given digest: its manifest names the device of the run that made it.
+            outcome = outcome with { Device = outcome.Device ?? published.Device };
+            handles[stage.Id] = published.ToHandle(stage.Id, objectDirectory);
+            lockFile.Stages[stage.Id] = new StageRecord { Key = key, KeyInputs = keyInputs, OutputDigest = outcome.OutputDigest!, Device = outcome.Device };
             lockFile.Write(definition.LockFilePath);
             ArtifactView.Link(definition.ArtifactsViewDirectory, stage.Id, objectDirectory);
             outcomes.Add(outcome);

@@ -66,7 +66,7 @@ public static class StageExecutor
                 location.File, key: stage.Id, line: location.Line, column: location.Column, inner: ex);
         }
 
-        return ArtifactSealer.Seal(settings.OutputDirectory, stage.Plugin.Produces, new ArtifactProducer(stage.Plugin.Name, stage.Plugin.Version), context.Outputs, new FileDigests(null));
+        return ArtifactSealer.Seal(settings.OutputDirectory, stage.Plugin.Produces, new ArtifactProducer(stage.Plugin.Name, stage.Plugin.Version), context.Outputs, new FileDigests(null), context.ReportedDevice);
     }
 
     private static void TryDelete(string directory)

@@ -4,6 +4,7 @@ namespace LlamaMoe.Pipeline.Execution;
 internal sealed class StepContext : IStepContext, IStepProgress, IStepLog
 {
     private readonly IPipelineRunObserver observer;
+    private readonly List<string> devices = [];
 
     public StepContext(IPipelineRunObserver observer) => this.observer = observer;
 
@@ -27,6 +28,9 @@ internal sealed class StepContext : IStepContext, IStepProgress, IStepLog
 
     public required string Device { get; init; }
 
+    /// <summary>The devices the step reported, in order, joined by "; " (null when it reported none).</summary>
+    public string? ReportedDevice => devices.Count == 0 ? null : string.Join("; ", devices);
+
     public IStepProgress Progress => this;
 
     public IStepLog Log => this;
@@ -40,6 +44,21 @@ internal sealed class StepContext : IStepContext, IStepProgress, IStepLog
         Inputs.FirstOrDefault(i => i.StageId == stageId) ?? throw new LlamaMoeException("LMOE0074", $"stage '{StageId}' asked for the artifact of '{stageId}', which it does not need", key: StageId, advice: $"Add '{stageId}' to needs.");
 
     public IReadOnlyList<ArtifactHandle> InputsOfKind(string kind) => Inputs.Where(i => i.Kind == kind).ToList();
+
+    public void ReportDevice(string description)
+    {
+        lock (devices)
+        {
+            if (devices.Contains(description))
+            {
+                return;
+            }
+
+            devices.Add(description);
+        }
+
+        observer.StageLog(StageId, false, $"device: {description}");
+    }
 
     public void Report(StepProgressUpdate value) => observer.StageProgress(StageId, value);
 

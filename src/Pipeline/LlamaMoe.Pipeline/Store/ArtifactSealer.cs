@@ -7,9 +7,9 @@ public static class ArtifactSealer
 {
     /// <summary>
     /// Digests every file in <paramref name="directory"/> and writes <c>artifact.json</c>. The digest covers kind,
-    /// outputs and files (relative path and content), never timestamps or the producer.
+    /// outputs and files (relative path and content), never timestamps, the producer or the device.
     /// </summary>
-    public static ArtifactManifest Seal(string directory, string kind, ArtifactProducer producer, IEnumerable<KeyValuePair<string, string>> outputs, FileDigests digests)
+    public static ArtifactManifest Seal(string directory, string kind, ArtifactProducer producer, IEnumerable<KeyValuePair<string, string>> outputs, FileDigests digests, string? device = null)
     {
         var files = digests.OfDirectoryFiles(directory, exclude: ArtifactManifest.FileName);
         var sortedOutputs = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Key, o => o.Value), StringComparer.Ordinal);
@@ -26,7 +26,7 @@ public static class ArtifactSealer
 
         var manifest = new ArtifactManifest
         {
-            Kind = kind, Producer = producer, Outputs = sortedOutputs, Files = files, Digest = FileDigests.OfText(text.ToString()),
+            Kind = kind, Producer = producer, Device = device, Outputs = sortedOutputs, Files = files, Digest = FileDigests.OfText(text.ToString()),
         };
         File.WriteAllText(Path.Combine(directory, ArtifactManifest.FileName), manifest.ToJson());
         return manifest;

@@ -56,4 +56,8 @@ public sealed record StageRecord
     /// <summary>The published output digest.</summary>
     [JsonPropertyName("output")]
     public required string OutputDigest { get; init; }
+
+    /// <summary>What the step computed on when it made the output, such as <c>cpu (2 threads), float32</c>; null when it reported nothing.</summary>
+    [JsonPropertyName("device")]
+    public string? Device { get; init; }
 }

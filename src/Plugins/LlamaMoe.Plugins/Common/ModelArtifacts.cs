@@ -12,11 +12,24 @@ internal static class ModelArtifacts
     /// <summary>The kinds a model-consuming step accepts.</summary>
     public static readonly string[] ModelKinds = [ArtifactKinds.DenseModel, ArtifactKinds.MoeModel];
 
-    /// <summary>The torch device of the run (<c>cpu</c> or <c>cuda</c>).</summary>
-    public static Device DeviceOf(IStepContext context)
+    /// <summary>
+    /// The torch device of the run (<c>cpu</c> or <c>cuda</c>), reported to the run as the step's device computing in
+    /// <paramref name="compute"/> (see <see cref="IStepContext.ReportDevice"/>).
+    /// </summary>
+    public static Device DeviceOf(IStepContext context, ScalarType compute = ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
-        return context.Device == "cuda" ? CUDA : CPU;
+        var device = context.Device == "cuda" ? CUDA : CPU;
+        context.ReportDevice(DeviceDescription.Of(device, compute));
+        return device;
+    }
+
+    /// <summary>For steps whose tensor work always runs on the host: reports <c>cpu (N threads), float32</c> and returns the CPU device.</summary>
+    public static Device HostDevice(IStepContext context)
+    {
+        TorchRuntime.EnsureLoaded();
+        context.ReportDevice(DeviceDescription.Of(CPU, ScalarType.Float32));
+        return CPU;
     }
 
     /// <summary>The model inputs of a step, in <c>needs</c> order.</summary>

@@ -6,6 +6,7 @@ using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -42,7 +43,7 @@ public sealed class AlignStep : PipelineStep<AlignOptions>
         var samples = CalibrateStep.WithinBudget(CalibrationCorpus.Load(options.Data, format, tokenizer, options.Template, options.MaxLength), options.Tokens);
         context.Log.Info($"{samples.Count} sequences, {samples.Sum(s => s.Length)} tokens");
 
-        var device = new Device(context.Device);
+        var device = ModelArtifacts.DeviceOf(context);
         using var denseModel = LlamaForCausalLM.FromDirectory(dense, device);
         using var moeModel = CausalLanguageModelLoader.Load(moeDirectory, device);
         var (aligned, modules) = DistributionAlignment.Align(denseModel, moeModel, samples.Select(s => s.Ids).ToList(),

@@ -6,6 +6,7 @@ using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Splitting;
+using LlamaMoe.Plugins.Common;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;
@@ -27,7 +28,7 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
     protected override Task RunAsync(IStepContext context, BuildMoeOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
+        ModelArtifacts.HostDevice(context);
         var dense = DenseModelConfig.Resolve(context, options.Model);
         var partitionDirectory = Single(context, ArtifactKinds.ExpertPartition, "a split-mlp/* stage").Directory;
         var routerDirectory = Single(context, ArtifactKinds.RouterWeights, "a router-init/* stage").Directory;

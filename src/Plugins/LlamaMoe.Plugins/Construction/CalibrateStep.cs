@@ -4,6 +4,7 @@ using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -57,7 +58,7 @@ public sealed class CalibrateStep : PipelineStep<CalibrateOptions>
         var format = options.Format.ToString().ToLowerInvariant();
         var samples = WithinBudget(CalibrationCorpus.Load(options.Data, format, tokenizer, options.Template, options.MaxLength), options.Tokens);
         context.Log.Info($"{samples.Count} sequences, {samples.Sum(s => s.Length)} tokens");
-        var device = new Device(context.Device);
+        var device = ModelArtifacts.DeviceOf(context);
         using var model = LlamaForCausalLM.FromDirectory(dense, device);
         var calibrationOptions = new CalibrationOptions(options.MaxHiddenStates, seed, options.Coactivation, clusters, centroids);
         using var artifact = Calibrator.Run(model, samples, calibrationOptions, cancellationToken);

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public sealed class GqaAttentionSplitStep : PipelineStep<GqaAttentionSplitOption
     protected override Task RunAsync(IStepContext context, GqaAttentionSplitOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
+        ModelArtifacts.HostDevice(context);
         var dense = DenseModelConfig.Resolve(context, options.Model);
         var config = DenseModelConfig.Read(dense);
         var layers = options.Layers?.ToArray() ?? Enumerable.Range(0, config.NumHiddenLayers).ToArray();

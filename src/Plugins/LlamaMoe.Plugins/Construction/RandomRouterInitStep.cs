@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Common;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;
@@ -20,7 +21,7 @@ public sealed class RandomRouterInitStep : PipelineStep<RandomRouterInitOptions>
     protected override Task RunAsync(IStepContext context, RandomRouterInitOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
+        ModelArtifacts.HostDevice(context);
         var config = DenseModelConfig.Read(DenseModelConfig.Resolve(context, options.Model));
         using var scope = NewDisposeScope();
         var generator = new Generator(0);

@@ -44,7 +44,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
     protected override Task RunAsync(IStepContext context, ExportOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TorchRuntime.EnsureLoaded();
+        ModelArtifacts.HostDevice(context);
         var source = ResolveModel(context, options);
         var dense = ModelExporter.IsDense(source);
         using var checkpoint = dense ? null : ModelExporter.ReadMoe(source);

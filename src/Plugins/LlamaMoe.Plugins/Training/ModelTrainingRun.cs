@@ -21,7 +21,7 @@ internal static class ModelTrainingRun
     {
         cancellationToken.ThrowIfCancellationRequested();
         var input = ModelArtifacts.SingleModelInput(context);
-        var device = ModelArtifacts.DeviceOf(context);
+        var device = ModelArtifacts.DeviceOf(context, options.Precision == TrainPrecision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32);
         var tokenizer = TokenizerLoader.Load(input.Directory);
         var seed = options.Seed ?? context.Seed;
         context.Progress.Report(0, 0, "encoding the data");

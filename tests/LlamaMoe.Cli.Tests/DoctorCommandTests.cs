@@ -1,0 +1,68 @@
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace LlamaMoe.Cli.Tests;
+
+public sealed class DoctorCommandTests
+{
+    /// <summary>Runs without LLAMAMOE_LIBTORCH so the bundled package is what is reported.</summary>
+    private static readonly Dictionary<string, string?> Bundled = new() { ["LLAMAMOE_LIBTORCH"] = null };
+
+    [Test]
+    public void OnACpuOnlyMachineTheTextHasExactlyOneCudaLineSayingThereIsNoDevice()
+    {
+        var run = CliProcess.RunWith(Bundled, "doctor");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Stderr);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assume.That(lines.Any(l => l.StartsWith("cuda:0", StringComparison.Ordinal)), Is.False, "this machine has a CUDA device");
+        var cuda = lines.Where(l => l.StartsWith("cuda:", StringComparison.Ordinal)).ToList();
+        Assert.That(cuda, Has.Count.EqualTo(1));
+        Assert.That(cuda[0], Does.EndWith("no CUDA device (CPU-only libtorch)"));
+    }
+
+    [Test]
+    public void TheTextNamesTheBundledLibtorchFolderBf16ThreadsTf32AndAllocator()
+    {
+        var run = CliProcess.RunWith(Bundled, "doctor");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Stderr);
+        var byLabel = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => (Label: l[..l.IndexOf(':', StringComparison.Ordinal)], Value: l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
+            .GroupBy(l => l.Label).ToDictionary(g => g.Key, g => g.First().Value);
+        Assert.That(byLabel["libtorch"], Does.StartWith(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native")));
+        Assert.That(byLabel["source"], Does.StartWith("bundled package"));
+        Assert.That(byLabel["libtorchsharp"], Does.EndWith("libLibTorchSharp.so"));
+        Assert.That(byLabel["bf16"], Does.StartWith("yes"));
+        Assert.That(int.Parse(byLabel["threads"], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(byLabel["tf32"], Does.Match("^matmul (on|off), cudnn (on|off)$"));
+        Assert.That(byLabel["allocator"], Does.Contain("GLIBC_TUNABLES"));
+    }
+
+    [Test]
+    public void JsonIsOneObjectWithTheLibtorchSourceCudaAndSettings()
+    {
+        var run = CliProcess.RunWith(Bundled, "doctor", "--json");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement;
+        Assert.That(root.ValueKind, Is.EqualTo(JsonValueKind.Object));
+        Assert.That(root.GetProperty("torchSharp").GetString(), Is.EqualTo("0.107.0"));
+        Assert.That(root.GetProperty("expectedLibTorch").GetString(), Is.EqualTo("2.10.0"));
+        var libtorch = root.GetProperty("libtorch");
+        Assert.That(libtorch.GetProperty("source").GetString(), Is.EqualTo("bundled"));
+        Assert.That(File.Exists(Path.Combine(libtorch.GetProperty("loadedFrom").GetString()!, "libtorch_cpu.so")), Is.True);
+        var cuda = root.GetProperty("cuda");
+        Assert.That(cuda.GetProperty("deviceCount").GetInt32(), Is.EqualTo(cuda.GetProperty("devices").GetArrayLength()));
+        Assert.That(root.GetProperty("autoDevice").GetString(), Is.EqualTo(cuda.GetProperty("available").GetBoolean() ? "cuda" : "cpu"));
+        Assert.That(root.GetProperty("bf16").GetProperty("supported").ValueKind, Is.AnyOf(JsonValueKind.True, JsonValueKind.False));
+        Assert.That(root.GetProperty("threads").GetInt32(), Is.GreaterThan(0));
+        Assert.That(root.GetProperty("tf32").GetProperty("matmul").ValueKind, Is.AnyOf(JsonValueKind.True, JsonValueKind.False));
+        Assert.That(root.GetProperty("allocator").GetProperty("recommendedGlibcTunables").GetString(), Does.Contain("glibc.malloc"));
+    }
+
+    [Test]
+    public void DoctorIsListedInTheHelp()
+    {
+        var run = CliProcess.Run("--help");
+        Assert.That(run.Stdout, Does.Contain("doctor"));
+    }
+}
