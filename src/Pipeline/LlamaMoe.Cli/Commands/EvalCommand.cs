@@ -29,7 +29,7 @@ public sealed class EvalCommand : ICliCommand
 
     /// <inheritdoc />
     public string Usage => "llama-moe eval <model-dir> --task perplexity|mmlu|gsm8k|humaneval|mbpp|expert-usage --data PATH [--format stories|text] " +
-        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--json]";
+        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--generation-batch-size N] [--device auto|cpu|cuda] [--json]";
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
@@ -56,8 +56,20 @@ public sealed class EvalCommand : ICliCommand
             ShotsData = arguments.Option("shots-data"),
             MaxNewTokens = arguments.Int("max-new-tokens", 128),
         };
+        var generationBatchSize = arguments.Int("generation-batch-size", EvaluateOptions.DefaultGenerationBatchSize);
+        var deviceName = arguments.Option("device") ?? "auto";
         var json = arguments.Flag("json");
         arguments.ThrowOnUnused();
+        if (generationBatchSize < 1)
+        {
+            throw new CliUsageException($"--generation-batch-size expects a positive number, got {generationBatchSize}");
+        }
+
+        if (deviceName is not ("auto" or "cpu" or "cuda"))
+        {
+            throw new CliUsageException($"--device expects auto, cpu or cuda, got '{deviceName}'");
+        }
+
         if (!File.Exists(data) && !Directory.Exists(data))
         {
             throw new LlamaMoeException("LMOE3803", "the evaluation data file does not exist", data);
@@ -65,8 +77,9 @@ public sealed class EvalCommand : ICliCommand
 
         TorchRuntime.EnsureLoaded();
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory);
-        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken).Run(task);
+        var device = deviceName == "cuda" || (deviceName == "auto" && TorchSharp.torch.cuda.is_available()) ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
+        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory, device);
+        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, generationBatchSize).Run(task);
         Print(taskName, format, outcome.Scores, json);
         return ExitCodes.Success;
     }
