@@ -9,6 +9,10 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly double eps;
 
+    // A field named as the registered parameter: Module.to(dtype/device) replaces the parameter through this field's name,
+    // so forward and the state dict keep seeing one tensor (an auto-property's backing field kept the pre-conversion copy).
+    private readonly Parameter weight;
+
     /// <summary>Creates the norm over the last dimension of width <paramref name="size"/>.</summary>
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
@@ -18,7 +22,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The learned scale <c>(D)</c>.</summary>
-    public Parameter weight { get; private set; }
+    public Parameter Weight => weight;
 
     /// <summary>Parts are registered explicitly under their Hugging Face names; no reflection-based registration.</summary>
     protected override void RegisterComponents()
