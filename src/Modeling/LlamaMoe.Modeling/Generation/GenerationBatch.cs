@@ -41,41 +41,47 @@ internal sealed class GenerationBatch(LlamaForCausalLM model, IReadOnlyList<int>
         var firstPositions = padded ? torch.tensor(prompts.Select(p => (long)p.Count).ToArray(), device: device).unsqueeze(1) : null; // (B, 1)
         Tensor? finished = null;                                                                              // (B) bool, rows fed padding
         var logits = state.AnyActive ? Prefill(keyMask, cache, device) : null;                               // (B, V)
-        for (var step = 0; logits is not null; step++)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var stepScope = NewDisposeScope();
-            var next = picker.Next(logits, state.Active);                                                     // (B)
-            var picked = next.cpu().data<long>().ToArray();                                                   // the one read-back per step
-            forwards++;
-            prefill = step == 0 ? clock.Elapsed : prefill;
-            var newlyFinished = state.Record(picked);
-            if (!state.AnyActive || step == steps - 1)
+            for (var step = 0; logits is not null; step++)
             {
-                break;
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                var next = picker.Next(logits, state.Active);                                                 // (B)
+                var picked = next.cpu().data<long>().ToArray();                                               // the one read-back per step
+                forwards++;
+                prefill = step == 0 ? clock.Elapsed : prefill;
+                var newlyFinished = state.Record(picked);
+                if (!state.AnyActive || step == steps - 1)
+                {
+                    break;
+                }
 
-            if (newlyFinished)
-            {
-                finished?.Dispose();
-                finished = torch.tensor(state.Active.Select(a => !a).ToArray(), device: device).DetachFromDisposeScope(); // (B)
-            }
+                if (newlyFinished)
+                {
+                    finished?.Dispose();
+                    finished = torch.tensor(state.Active.Select(a => !a).ToArray(), device: device).DetachFromDisposeScope(); // (B)
+                }
 
-            if (finished is not null)
-            {
-                next = next.masked_fill(finished, PadId);                                                     // (B), finished rows get padding
-            }
+                if (finished is not null)
+                {
+                    next = next.masked_fill(finished, PadId);                                                 // (B), finished rows get padding
+                }
 
-            var positions = firstPositions?.add(step);                                                        // (B, 1), or null: the cache length
-            var mask = keyMask?.narrow(1, 0, width + step + 1);                                               // (B, S), or null: all keys
-            using var hidden = model.Model.Forward(next.unsqueeze(1), positions, mask, cache);               // (B, 1, D)
-            var stepLogits = nn.functional.linear(hidden.select(1, 0), model.LmHeadWeight);                  // (B, V)
-            logits.Dispose();
-            logits = stepLogits.DetachFromDisposeScope();
+                var positions = firstPositions?.add(step);                                                    // (B, 1), or null: the cache length
+                var mask = keyMask?.narrow(1, 0, width + step + 1);                                           // (B, S), or null: all keys
+                using var hidden = model.Model.Forward(next.unsqueeze(1), positions, mask, cache);           // (B, 1, D)
+                var stepLogits = nn.functional.linear(hidden.select(1, 0), model.LmHeadWeight);              // (B, V)
+                logits.Dispose();
+                logits = stepLogits.DetachFromDisposeScope();
+            }
+        }
+        finally
+        {
+            logits?.Dispose();
+            finished?.Dispose();
         }
 
-        logits?.Dispose();
-        finished?.Dispose();
         var total = clock.Elapsed;
         var timing = new GenerationTiming(prefill, total - prefill, prompts.Sum(p => (long)p.Count), state.GeneratedTokens, 1, forwards);
         return (state.Sequences(), timing);
