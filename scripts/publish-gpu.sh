@@ -16,7 +16,7 @@ for project in src/Pipeline/LlamaMoe.Cli benchmarks/LlamaMoe.Benchmarks; do
 done
 # PyTorch brings libtorch, c10, gomp and the backends; keep TorchSharp's own (GLIBCXX-patched) bridge.
 find "$stage/pub" -maxdepth 1 \( -name 'libtorch*.so*' -o -name 'libc10*.so*' -o -name 'libgomp*.so*' -o -name 'libshm*.so*' \
-  -o -name '*_test.so' -o -name 'libbackend_with_compiler.so' -o -name 'libjitbackend_test.so' \) -delete
+  -o -name '*_test.so' -o -name 'libbackend_with_compiler.so' -o -name 'libnnapi_backend.so' -o -name 'libaoti_custom_ops.so' \) -delete
 test -f "$stage/pub/libLibTorchSharp.so"
 tar -C "$stage" -cf - pub | xz -6 -T0 > "$dest/gpu.tar.xz"
 rm -rf "$dest/gpu-data" && mkdir -p "$dest/gpu-data"

@@ -39,6 +39,24 @@ public sealed class ModelCommandsProcessTests
     }
 
     [Test]
+    public void EvalGeneratesGsm8kAnswersInBatchesAndRejectsABatchSizeOfZero()
+    {
+        using var dir = new TempDirectory("cli-eval-gsm8k");
+        var model = dir.Combine("m");
+        Assert.That(CliProcess.Run("import", SharedData.Stories260KBin, "--out", model, "--tokenizer", SharedData.Tok512Model).ExitCode, Is.EqualTo(0));
+        string[] task = ["eval", model, "--task", "gsm8k", "--data", SharedData.File("gsm8k", "test_shared.jsonl"), "--count", "3", "--max-new-tokens", "16", "--device", "cpu"];
+        var eval = CliProcess.Run([.. task, "--generation-batch-size", "2", "--json"]);
+        Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Stderr);
+        using var json = JsonDocument.Parse(eval.Stdout);
+        var score = json.RootElement.GetProperty("scores")[0];
+        Assert.That(score.GetProperty("metric").GetString(), Is.EqualTo("exact_match"));
+        Assert.That(score.GetProperty("count").GetInt32(), Is.EqualTo(3));
+        var zero = CliProcess.Run([.. task, "--generation-batch-size", "0"]);
+        Assert.That(zero.ExitCode, Is.EqualTo(2));
+        Assert.That(zero.Stderr, Does.Contain("--generation-batch-size"));
+    }
+
+    [Test]
     public void ImportingAPickleFailsWithItsCodeOnStderr()
     {
         using var dir = new TempDirectory("cli-pickle");

@@ -55,6 +55,19 @@ public sealed class EvaluateStepConformanceTests : StepConformanceTests
         Assert.That(report, Does.Contain("dense model: no routers"));
     }
 
+    [TestCase(1)]
+    [TestCase(4)]
+    public async Task Gsm8kRunsWithAnyGenerationBatchSize(int batchSize)
+    {
+        using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
+        AddStories260K(sandbox);
+        var options = $"{{ generation-batch-size: {batchSize}, tasks: [ {{ task: gsm8k, data: {Quote(SharedData.File("gsm8k", "test_shared.jsonl"))}, " +
+            $"shots-data: {Quote(SharedData.File("gsm8k", "train.jsonl"))}, shots: 1, count: 6, max-new-tokens: 24 }} ] }}";
+        var (manifest, output) = await sandbox.RunAsync(options, seed: 0, CancellationToken.None);
+        Assert.That(manifest.Outputs["dense-gsm8k-exact-match"], Is.EqualTo("0"), "stories260K cannot do arithmetic");
+        Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| gsm8k | exact_match |"));
+    }
+
     [Test]
     public void ABaselineThatIsNotNeededIsACodedError()
     {

@@ -31,16 +31,21 @@ public static class Gsm8kEvaluator
         return prompt.Append("Question: ").Append(problem.Question).Append("\nAnswer:").ToString();
     }
 
-    /// <summary>Evaluates the problems.</summary>
-    public static ExactMatchResult Evaluate(IReadOnlyList<Gsm8kProblem> problems, IReadOnlyList<Gsm8kProblem> shots, int k, CompletionGenerator generate, int maxNewTokens = 256)
+    /// <summary>Evaluates the problems, generating one answer at a time.</summary>
+    public static ExactMatchResult Evaluate(IReadOnlyList<Gsm8kProblem> problems, IReadOnlyList<Gsm8kProblem> shots, int k, CompletionGenerator generate, int maxNewTokens = 256) =>
+        Evaluate(problems, shots, k, GenerationText.OneByOne(generate), maxNewTokens);
+
+    /// <summary>Evaluates the problems, handing all prompts to <paramref name="generate"/> at once (for batched generation).</summary>
+    public static ExactMatchResult Evaluate(IReadOnlyList<Gsm8kProblem> problems, IReadOnlyList<Gsm8kProblem> shots, int k, BatchCompletionGenerator generate, int maxNewTokens = 256)
     {
+        var generations = generate(problems.Select(p => new CompletionRequest(Prompt(p, shots, k), maxNewTokens, StopSequences)).ToList());
         var samples = new List<(string, string?, string?)>();
         var correct = 0;
-        foreach (var problem in problems)
+        for (var i = 0; i < problems.Count; i++)
         {
-            var generation = GenerationText.CutAtStop(generate(Prompt(problem, shots, k), maxNewTokens, StopSequences), StopSequences);
+            var generation = GenerationText.CutAtStop(generations[i], StopSequences);
             var predicted = Gsm8kAnswerExtractor.ExtractPrediction(generation);
-            var reference = Gsm8kAnswerExtractor.ExtractReference(problem.Answer);
+            var reference = Gsm8kAnswerExtractor.ExtractReference(problems[i].Answer);
             correct += predicted is not null && predicted == reference ? 1 : 0;
             samples.Add((generation, predicted, reference));
         }

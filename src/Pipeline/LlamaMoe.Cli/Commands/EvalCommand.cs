@@ -29,7 +29,7 @@ public sealed class EvalCommand : ICliCommand
 
     /// <inheritdoc />
     public string Usage => "llama-moe eval <model-dir> --task perplexity|mmlu|gsm8k|humaneval|mbpp|expert-usage --data PATH [--format stories|text] " +
-        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--json] " + ModelPlacement.Usage;
+        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--generation-batch-size N] [--json] " + ModelPlacement.Usage;
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
@@ -56,9 +56,15 @@ public sealed class EvalCommand : ICliCommand
             ShotsData = arguments.Option("shots-data"),
             MaxNewTokens = arguments.Int("max-new-tokens", 128),
         };
+        var generationBatchSize = arguments.Int("generation-batch-size", EvaluateOptions.DefaultGenerationBatchSize);
         var json = arguments.Flag("json");
         var placement = ModelPlacement.From(arguments);
         arguments.ThrowOnUnused();
+        if (generationBatchSize < 1)
+        {
+            throw new CliUsageException($"--generation-batch-size expects a positive number, got {generationBatchSize}");
+        }
+
         if (!File.Exists(data) && !Directory.Exists(data))
         {
             throw new LlamaMoeException("LMOE3803", "the evaluation data file does not exist", data);
@@ -66,7 +72,7 @@ public sealed class EvalCommand : ICliCommand
 
         var tokenizer = TokenizerLoader.Load(directory);
         using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
-        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken).Run(task);
+        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, generationBatchSize).Run(task);
         Print(taskName, format, outcome.Scores, json);
         return ExitCodes.Success;
     }

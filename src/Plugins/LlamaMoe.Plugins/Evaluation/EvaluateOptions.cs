@@ -17,6 +17,13 @@ public sealed class EvaluateOptions : StepOptions
     [Option("Tokens per batch when scoring perplexity.", Minimum = 64)]
     public int MaxBatchTokens { get; set; } = 8192;
 
+    /// <summary>The default of <see cref="GenerationBatchSize"/>.</summary>
+    public const int DefaultGenerationBatchSize = 16;
+
+    /// <summary>Prompts generated together.</summary>
+    [Option("Prompts generated together with one KV cache (gsm8k, humaneval, mbpp); the scores do not depend on it.", Minimum = 1)]
+    public int GenerationBatchSize { get; set; } = DefaultGenerationBatchSize;
+
     /// <inheritdoc />
     public override IEnumerable<OptionProblem> Validate()
     {

@@ -42,7 +42,7 @@ public sealed class EvaluateStep : PipelineStep<EvaluateOptions>
         {
             var tokenizer = TokenizerLoader.Load(input.Directory);
             using var model = ModelArtifacts.Load(input.Directory, device);
-            var evaluator = new TaskEvaluator(model, tokenizer, options.MaxBatchTokens, cancellationToken);
+            var evaluator = new TaskEvaluator(model, tokenizer, options.MaxBatchTokens, cancellationToken, options.GenerationBatchSize);
             var scores = new List<TaskScore>();
             var usage = new Dictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>>();
             foreach (var task in options.Tasks)

@@ -7,17 +7,19 @@ using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Evaluation;
 
-/// <summary>Adapts a model and its tokenizer to the evaluators' delegates: continuation scoring and greedy completion.</summary>
+/// <summary>Adapts a model and its tokenizer to the evaluators' delegates: continuation scoring and batched greedy completion.</summary>
 internal sealed class ModelScoring
 {
     private readonly LlamaForCausalLM model;
     private readonly ITextTokenizer tokenizer;
+    private readonly int generationBatchSize;
     private readonly CancellationToken cancellationToken;
 
-    public ModelScoring(LlamaForCausalLM model, ITextTokenizer tokenizer, CancellationToken cancellationToken)
+    public ModelScoring(LlamaForCausalLM model, ITextTokenizer tokenizer, int generationBatchSize, CancellationToken cancellationToken)
     {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.generationBatchSize = generationBatchSize;
         this.cancellationToken = cancellationToken;
     }
 
@@ -42,20 +44,37 @@ internal sealed class ModelScoring
         var logits = output.Logits[0].narrow(0, ids.Length - n - 1, n).to_type(ScalarType.Float32); // (n, V)
         var logProbs = nn.functional.log_softmax(logits, dim: -1);                                 // (n, V)
         var targets = tensor(continuation.Select(i => (long)i).ToArray(), device: input.device);  // (n)
-        var total = logProbs.gather(1, targets.unsqueeze(1)).sum().item<float>();
-        var greedy = logProbs.argmax(1).eq(targets).all().item<bool>();
-        return (total, greedy);
+        var total = logProbs.gather(1, targets.unsqueeze(1)).sum();                                 // ()
+        var greedy = logProbs.argmax(1).eq(targets).all().to_type(total.dtype);                     // ()
+        var both = stack([total, greedy]).cpu().data<float>().ToArray();                           // one read-back
+        return (both[0], both[1] != 0);
     }
 
-    /// <summary>Greedy completion of <paramref name="prompt"/>, cut at the first stop sequence.</summary>
-    public string Complete(string prompt, int maxNewTokens, IReadOnlyList<string> stopSequences)
+    /// <summary>
+    /// Greedy completions of <paramref name="requests"/>, generated <see cref="generationBatchSize"/> prompts at a time; each
+    /// row stops at EOS, its budget or once its text contains one of its stop sequences, and is cut before the first one.
+    /// A prompt is cut from the left so that it and its budget fit the model's positions.
+    /// </summary>
+    public IReadOnlyList<string> CompleteAll(IReadOnlyList<CompletionRequest> requests)
     {
-        var ids = Encode(prompt);
-        var budget = Math.Max(1, Math.Min(maxNewTokens, model.Config.MaxPositionEmbeddings - 1));
-        var keep = Math.Max(1, model.Config.MaxPositionEmbeddings - budget);
-        var prompted = ids.Length > keep ? ids[^keep..] : ids;
+        var completions = new string[requests.Count];
         var stops = tokenizer.EosId is { } eos ? new[] { eos } : [];
-        var generated = TextGenerator.Generate(model, prompted, new GenerationOptions(budget, StopTokenIds: stops), cancellationToken);
-        return GenerationText.CutAtStop(tokenizer.Decode(generated), stopSequences);
+        foreach (var group in Enumerable.Range(0, requests.Count).GroupBy(i => requests[i].MaxNewTokens))
+        {
+            var indices = group.ToList();
+            var budget = Math.Max(1, Math.Min(group.Key, model.Config.MaxPositionEmbeddings - 1));
+            var keep = Math.Max(1, model.Config.MaxPositionEmbeddings - budget);
+            var prompts = indices.Select(i => Encode(requests[i].Prompt)).Select(ids => (IReadOnlyList<int>)(ids.Length > keep ? ids[^keep..] : ids)).ToList();
+            var stopWhen = GenerationText.StopWhenTextContains(ids => tokenizer.Decode(ids), indices.Select(i => requests[i].StopSequences).ToList());
+            var options = new BatchedGenerationOptions(new GenerationOptions(budget, StopTokenIds: stops), generationBatchSize, stopWhen);
+            var result = BatchedGenerator.Generate(model, prompts, options, cancellationToken);
+            for (var j = 0; j < indices.Count; j++)
+            {
+                var request = requests[indices[j]];
+                completions[indices[j]] = GenerationText.CutAtStop(tokenizer.Decode(result.Sequences[j].Tokens), request.StopSequences);
+            }
+        }
+
+        return completions;
     }
 }

@@ -27,13 +27,14 @@ public sealed class TaskEvaluator
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="maxBatchTokens">Tokens per perplexity batch.</param>
     /// <param name="cancellationToken">Stops long tasks.</param>
-    public TaskEvaluator(LlamaForCausalLM model, ITextTokenizer tokenizer, int maxBatchTokens, CancellationToken cancellationToken)
+    /// <param name="generationBatchSize">Prompts generated together (gsm8k, humaneval, mbpp); the results do not depend on it.</param>
+    public TaskEvaluator(LlamaForCausalLM model, ITextTokenizer tokenizer, int maxBatchTokens, CancellationToken cancellationToken, int generationBatchSize = EvaluateOptions.DefaultGenerationBatchSize)
     {
         this.model = model;
         this.tokenizer = tokenizer;
         this.maxBatchTokens = maxBatchTokens;
         this.cancellationToken = cancellationToken;
-        scoring = new ModelScoring(model, tokenizer, cancellationToken);
+        scoring = new ModelScoring(model, tokenizer, generationBatchSize, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="task"/>; throws LMOE3305 when it selects no data.</summary>
@@ -55,7 +56,7 @@ public sealed class TaskEvaluator
                 var problems = Gsm8kJsonlReader.ReadProblems(task.Data);
                 var shots = task.ShotsData is null ? problems.Take(task.Shots).ToList() : Gsm8kJsonlReader.ReadProblems(task.ShotsData).Take(task.Shots).ToList();
                 var scored = task.ShotsData is null ? problems.Skip(task.Shots).ToList() : problems;
-                var em = Gsm8kEvaluator.Evaluate(Range(scored, task), shots, task.Shots, scoring.Complete, task.MaxNewTokens);
+                var em = Gsm8kEvaluator.Evaluate(Range(scored, task), shots, task.Shots, scoring.CompleteAll, task.MaxNewTokens);
                 return new([new(label, "exact_match", em.ExactMatch, em.Count)], none);
             case EvaluationTaskKind.Humaneval:
             case EvaluationTaskKind.Mbpp:
@@ -71,7 +72,7 @@ public sealed class TaskEvaluator
         var shots = all.Take(task.Shots).ToList();
         var problems = Range(all.Skip(task.Shots).ToList(), task).Select(p => shots.Count > 0 ? CodeProblems.WithShots(p, shots) : p).ToList();
         var sandbox = PythonSandbox.Probe(out var skipReason);
-        var result = CodeEvaluator.Evaluate(problems, scoring.Complete, sandbox, skipReason is null ? null : "skipped: " + skipReason, maxNewTokens: task.MaxNewTokens);
+        var result = CodeEvaluator.Evaluate(problems, scoring.CompleteAll, sandbox, skipReason is null ? null : "skipped: " + skipReason, maxNewTokens: task.MaxNewTokens);
         return new(label, "pass@1", result.PassAt1, result.Count, Note: result.Skipped);
     }
 
