@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,20 +76,26 @@ def fixed_weights(cli: str, runs: Path, data: Path) -> list[dict[str, Any]]:
     quick = runs / "quickstart-cpu" / "artifacts" / "quickstart"
     stories = runs / "stories260k-cpu" / "artifacts" / "stories260k"
     cases = [
-        (quick / stage, quick / "data" / "text-math.txt", [], "Question: What is 3 plus 4?") for stage in ("dense", "moe", "stage2")
+        (quick / stage, quick / "data" / "text-math.txt", [], "Question: What is 3 plus 4?") for stage in ("dense", "stage2")
     ] + [
         (stories / stage, data / "tinystories" / "tinystories_valid_0001-0700.txt", ["--first", "601", "--count", "100"], "Once upon a time")
-        for stage in ("dense", "moe", "stage2")
+        for stage in ("dense", "stage2")
     ]
-    results = []
-    for model, text, extra, prompt in cases:
-        row: dict[str, Any] = {"model": str(model.relative_to(runs))}
-        for placement, flags in {"cpu": ["--device", "cpu"], "cuda-f32": ["--device", "cuda", "--dtype", "float32"],
-                                 "cuda-bf16": ["--device", "cuda", "--dtype", "bfloat16"]}.items():
-            row[placement] = cli_json(cli, ["eval", str(model), "--task", "perplexity", "--data", str(text), "--format", "stories", "--json", *extra, *flags])
-            row[placement]["greedy"] = cli_text(cli, ["generate", str(model), "--prompt", prompt, "--max-new-tokens", "48", *flags])
-        results.append(row)
-    return results
+    placements = {"cpu": ["--device", "cpu"], "cuda-f32": ["--device", "cuda", "--dtype", "float32"],
+                  "cuda-bf16": ["--device", "cuda", "--dtype", "bfloat16"]}
+    jobs = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for model, text, extra, prompt in cases:
+            for placement, flags in placements.items():
+                jobs.append((str(model.relative_to(runs)), placement, pool.submit(cli_json, cli, [
+                    "eval", str(model), "--task", "perplexity", "--data", str(text), "--format", "stories", "--json", *extra, *flags]),
+                    pool.submit(cli_text, cli, ["generate", str(model), "--prompt", prompt, "--max-new-tokens", "48", *flags])))
+    results: dict[str, dict[str, Any]] = {}
+    for model_name, placement, scored, generated in jobs:
+        row = results.setdefault(model_name, {"model": model_name})
+        row[placement] = scored.result()
+        row[placement]["greedy"] = generated.result()
+    return list(results.values())
 
 
 def relative(a: float, b: float) -> float:
