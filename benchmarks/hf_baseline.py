@@ -6,7 +6,8 @@ LlamaMoe.Benchmarks' ``--only side-by-side`` mode on random tokens, with
 torch.optim.AdamW (default foreach), gradient clipping at 1.0, in float32, TF32
 (``torch.set_float32_matmul_precision("high")``, which is what
 ``torch.backends.cuda.matmul.allow_tf32 = True`` sets) and bfloat16 autocast (float32
-weights), and prints one JSON object per case on stdout:
+weights), optionally greedy generation throughput (``--generate-prompts FILE``, see hf_generate.py), and prints
+one JSON object per case on stdout:
 
     {"system": "hf-transformers", "model": "dense", "precision": "bfloat16",
      "task": "train", "tokens_per_second": 269099.0, "step_ms": 60.9, ...}
@@ -25,6 +26,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
+
+import hf_generate
 
 SYSTEM = "hf-transformers"
 PRECISIONS: tuple[str, ...] = ("float32", "tf32", "bfloat16")
@@ -119,16 +122,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--attn", type=names(ATTENTION), default=["sdpa"], help="attn_implementation(s)")
     parser.add_argument("--experts", type=names(EXPERTS), default=["default"], help="Mixtral experts_implementation(s)")
     parser.add_argument("--no-eval", dest="eval", action="store_false", help="skip the bf16 no-grad forward throughput")
+    parser.add_argument("--generate-prompts", metavar="FILE", help="also time greedy generation of this prompts file (hf_generate.py)")
+    parser.add_argument("--generate-new-tokens", type=int, default=128, metavar="N", help="new tokens per prompt (exactly N)")
     parser.add_argument("--json", help="also write the JSON lines to this file")
     parser.add_argument("--dry-run", action="store_true", help="print the planned cases as JSON lines and exit")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 1:
         parser.error("--steps and --warmup must be at least 1")
+    if args.generate_new_tokens < 1:
+        parser.error("--generate-new-tokens must be at least 1")
+    try:
+        args.prompts = hf_generate.load_prompts(args.generate_prompts) if args.generate_prompts else []
+    except (OSError, ValueError) as error:
+        parser.error(f"--generate-prompts: {error}")
     return args
 
 
 def plan(args: argparse.Namespace) -> list[Case]:
-    """The cases in run order: per model, every precision x attention (x experts for the MoE), then eval."""
+    """The cases in run order: per model, every precision x attention (x experts for the MoE), then eval, then generate."""
     cases: list[Case] = []
     for model in args.models:
         experts = args.experts if model == "moe" else ["default"]
@@ -138,6 +149,8 @@ def plan(args: argparse.Namespace) -> list[Case]:
                     cases.append(Case(model, precision, attention, expert))
         if args.eval:
             cases.append(Case(model, "bfloat16", args.attn[0], experts[0], task="eval"))
+        if args.prompts:
+            cases.append(Case(model, "bfloat16", args.attn[0], experts[0], task="generate"))
     return cases
 
 
@@ -218,6 +231,14 @@ def run_case(shape: Shape, case: Case, args: argparse.Namespace, device: Any) ->
         result.experts = experts_in_use(model, case)
         autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16)
                     if case.precision == "bfloat16" and case.task == "train" else contextlib.nullcontext())
+        if case.task == "generate":
+            # tokens_per_second = prompts x N / seconds of one call; step_ms = ms per new token; batch = prompts, seq = N.
+            new_tokens = args.generate_new_tokens
+            elapsed = hf_generate.time_generation(model, args.prompts, new_tokens, shape.vocab, device, synchronize_and_time)
+            result.tokens_per_second = len(args.prompts) * new_tokens / elapsed
+            result.step_ms = 1000.0 * elapsed / new_tokens
+            result.steps, result.warmup, result.batch, result.seq = 1, 1, len(args.prompts), new_tokens
+            return result
         if case.task == "eval":
             model = model.to(torch.bfloat16).eval()
             tokens = torch.randint(0, shape.vocab, (shape.batch, shape.seq), device=device)

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import hf_baseline  # noqa: E402 - after the path tweak
+import hf_generate  # noqa: E402
 
 HAS_TORCH = all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers"))
 REQUIRED_KEYS = {"system", "model", "precision", "tokens_per_second", "step_ms"}
@@ -99,9 +100,68 @@ class OutputTests(unittest.TestCase):
         self.assertEqual(lines[0]["dims"]["hidden"], 128)
 
     def test_importing_the_module_does_not_import_torch(self) -> None:
-        code = "import sys; sys.path.insert(0, sys.argv[1]); import hf_baseline; print('torch' in sys.modules)"
+        code = "import sys; sys.path.insert(0, sys.argv[1]); import hf_baseline, hf_generate; print('torch' in sys.modules)"
         output = subprocess.run([sys.executable, "-c", code, HERE], capture_output=True, text=True, check=True).stdout
         self.assertEqual(output.strip(), "False")
+
+
+class GenerationTests(unittest.TestCase):
+    """The generate task: --generate-prompts FILE / --generate-new-tokens N, the prompts file, padding, the JSON line."""
+
+    def write_prompts(self, folder: str, data: object) -> str:
+        path = os.path.join(folder, "prompts.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        return path
+
+    def test_generation_is_off_without_a_prompts_file(self) -> None:
+        args = hf_baseline.parse_args([])
+        self.assertEqual((args.generate_prompts, args.generate_new_tokens, args.prompts), (None, 128, []))
+        self.assertNotIn("generate", {case.task for case in hf_baseline.plan(args)})
+
+    def test_prompts_file_adds_one_bf16_generate_case_per_model_last(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.write_prompts(folder, {"seed": 1, "new_tokens": 16, "prompts": [[5, 6, 7], [8]]})
+            args = hf_baseline.parse_args(["--generate-prompts", path, "--generate-new-tokens", "16", "--no-eval"])
+        self.assertEqual(args.prompts, [[5, 6, 7], [8]])
+        self.assertEqual(args.generate_new_tokens, 16)
+        cases = hf_baseline.plan(args)
+        generate = [case for case in cases if case.task == "generate"]
+        self.assertEqual([(case.model, case.precision, case.attention) for case in generate], [("dense", "bfloat16", "sdpa"), ("moe", "bfloat16", "sdpa")])
+        self.assertEqual(cases[3].task, "generate")
+        self.assertEqual(cases[-1].task, "generate")
+
+    def test_bad_prompts_files_and_token_counts_are_usage_errors(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            for data in ({"prompts": []}, {"prompts": [[]]}, {"prompts": [[1, -2]]}, {"prompts": [["a"]]}, [[1, 2]]):
+                path = self.write_prompts(folder, data)
+                with self.subTest(data=data), contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+                    hf_baseline.parse_args(["--generate-prompts", path])
+            path = self.write_prompts(folder, {"prompts": [[1]]})
+            with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+                hf_baseline.parse_args(["--generate-prompts", path, "--generate-new-tokens", "0"])
+            with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+                hf_baseline.parse_args(["--generate-prompts", os.path.join(folder, "missing.json")])
+
+    def test_left_padding_and_mask(self) -> None:
+        ids, mask = hf_generate.left_pad([[5, 6, 7], [8]])
+        self.assertEqual(ids, [[5, 6, 7], [0, 0, 8]])
+        self.assertEqual(mask, [[1, 1, 1], [0, 0, 1]])
+
+    def test_dry_run_lists_the_generate_cases(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.write_prompts(folder, {"prompts": [[3, 4]]})
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(hf_baseline.main(["--dry-run", "--shape", "small", "--generate-prompts", path]), 0)
+        tasks = [json.loads(line)["task"] for line in out.getvalue().splitlines()]
+        self.assertEqual(tasks.count("generate"), 2)
+
+    def test_generate_json_line_has_the_fields_the_dotnet_side_reads(self) -> None:
+        result = hf_baseline.Result("hf-transformers", "dense", "bfloat16", "generate", 51200.0, 2.5, "sdpa", "-", 1, 1, 64, 128)
+        parsed = json.loads(hf_baseline.to_json_line(result))
+        self.assertTrue(REQUIRED_KEYS <= parsed.keys())
+        self.assertEqual((parsed["task"], parsed["batch"], parsed["seq"]), ("generate", 64, 128))
 
 
 @unittest.skipUnless(HAS_TORCH, "torch and transformers are not installed")
@@ -109,12 +169,17 @@ class RealRunTests(unittest.TestCase):
     def test_small_run_on_cpu(self) -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "out.jsonl")
-            args = ["--shape", "small", "--device", "cpu", "--steps", "1", "--warmup", "1", "--precisions", "float32", "--json", path]
+            prompts = os.path.join(folder, "prompts.json")
+            with open(prompts, "w", encoding="utf-8") as handle:
+                json.dump({"prompts": [[3, 4, 5], [6]]}, handle)
+            args = ["--shape", "small", "--device", "cpu", "--steps", "1", "--warmup", "1", "--precisions", "float32", "--json", path,
+                    "--generate-prompts", prompts, "--generate-new-tokens", "4"]
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 self.assertEqual(hf_baseline.main(args), 0)
             with open(path, encoding="utf-8") as handle:
                 results = [json.loads(line) for line in handle]
-        self.assertEqual(len(results), 4)
+        self.assertEqual(len(results), 6)
+        self.assertEqual([r["task"] for r in results].count("generate"), 2)
         for result in results:
             self.assertIsNone(result["error"], result)
             self.assertGreater(result["tokens_per_second"], 0)

@@ -86,9 +86,48 @@ public sealed class SideBySideTests
         Assert.That(report, Does.Match(@"\| moe \| float32 \| [\d,]+ \| [\d.]+ \| [\d.]+% \| [\d.]+% \| [\d.]+→[\d.]+ \| 1,000 \| [\d.]+% \| [\d.]+x \|"));
         Assert.That(report, Does.Match(@"\| moe \| float32 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \|"), "the phase profile row");
         Assert.That(report, Does.Contain("## Evaluation forward"));
+        Assert.That(report, Does.Contain("## Generation (greedy, 8 prompts, 16 new tokens, bf16, KV cache)"));
+        Assert.That(report, Does.Match(@"\| moe \| [\d,]+ \| [\d.]+ \([\d.]+\) \| – \| – \|"), "the generation row (no baseline generate line)");
         var lines = File.ReadAllLines(json).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.That(lines.Select(l => l.GetProperty("system").GetString()), Is.EqualTo(new[] { "llamamoe", "llamamoe", "hf-transformers" }));
+        Assert.That(lines.Select(l => l.GetProperty("system").GetString()), Is.EqualTo(new[] { "llamamoe", "llamamoe", "llamamoe", "hf-transformers" }));
+        Assert.That((lines[2].GetProperty("task").GetString(), lines[2].GetProperty("batch").GetInt32()), Is.EqualTo(("generate", 8)));
+        Assert.That(lines[2].GetProperty("tokens_per_second").GetDouble(), Is.GreaterThan(0));
         Assert.That(lines[0].GetProperty("tokens_per_second").GetDouble(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void GenerationDefaultsFollowTheShapeAndCanBeChangedOrTurnedOff()
+    {
+        var full = SideBySideOptions.Parse(["--only", "side-by-side", "--device", "cuda"], TextWriter.Null)!;
+        var quick = SideBySideOptions.Parse(["--only", "side-by-side", "--device", "cuda", "--quick"], TextWriter.Null)!;
+        var set = SideBySideOptions.Parse(["--only", "side-by-side", "--generate-prompts", "3", "--generate-new-tokens", "5"], TextWriter.Null)!;
+        var off = SideBySideOptions.Parse(["--only", "side-by-side", "--no-generate"], TextWriter.Null)!;
+
+        Assert.That((full.Generate, full.GeneratePrompts, full.GenerateNewTokens), Is.EqualTo((true, 64, 128)));
+        Assert.That((quick.GeneratePrompts, quick.GenerateNewTokens), Is.EqualTo((8, 16)));
+        Assert.That((set.GeneratePrompts, set.GenerateNewTokens, off.Generate), Is.EqualTo((3, 5, false)));
+        Assert.That(SideBySideOptions.Parse(["--only", "side-by-side", "--generate-new-tokens", "0"], TextWriter.Null), Is.Null);
+    }
+
+    [Test]
+    public void GenerationPromptsAreSeededInRangeAndPassedToTheBaseline()
+    {
+        using var temp = new TempDirectory();
+        var prompts = GenerationPrompts.Create(64, 128, 320);
+        var path = temp.Combine("prompts.json");
+        prompts.Write(path);
+        var written = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+        var options = SideBySideOptions.Parse(["--only", "side-by-side", "--device", "cuda"], TextWriter.Null)!;
+
+        Assert.That(prompts.Prompts.Select(p => p.Count), Is.All.InRange(GenerationPrompts.MinLength, GenerationPrompts.MaxLength));
+        Assert.That(prompts.Prompts.Select(p => p.Count).Distinct().Count(), Is.GreaterThan(10), "lengths vary");
+        Assert.That(prompts.Prompts.SelectMany(p => p), Is.All.InRange(3, 319));
+        Assert.That(GenerationPrompts.Create(64, 128, 320).Prompts, Is.EqualTo(prompts.Prompts), "seeded");
+        Assert.That((written.GetProperty("new_tokens").GetInt32(), written.GetProperty("prompts").GetArrayLength()), Is.EqualTo((128, 64)));
+        Assert.That(written.GetProperty("prompts")[5].EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(prompts.Prompts[5]));
+        var arguments = HfBaseline.Arguments("hf_baseline.py", options, path);
+        Assert.That(arguments.SkipWhile(a => a != "--generate-prompts").Take(4), Is.EqualTo(new[] { "--generate-prompts", path, "--generate-new-tokens", "128" }));
+        Assert.That(HfBaseline.Arguments("hf_baseline.py", options), Does.Not.Contain("--generate-prompts"));
     }
 
     [Test]

@@ -9,9 +9,9 @@ namespace LlamaMoe.Benchmarks.SideBySide;
 /// <param name="System">Always <c>hf-transformers</c>.</param>
 /// <param name="Model"><c>dense</c> (LlamaForCausalLM) or <c>moe</c> (MixtralForCausalLM).</param>
 /// <param name="Precision"><c>float32</c>, <c>tf32</c> or <c>bfloat16</c>.</param>
-/// <param name="Task"><c>train</c> or <c>eval</c>.</param>
-/// <param name="TokensPerSecond">B·T tokens per second over the timed steps (0 when it failed).</param>
-/// <param name="StepMs">Mean wall milliseconds per timed step.</param>
+/// <param name="Task"><c>train</c>, <c>eval</c> or <c>generate</c>.</param>
+/// <param name="TokensPerSecond">B·T tokens per second over the timed steps; for <c>generate</c>, prompts × new tokens per second (0 when it failed).</param>
+/// <param name="StepMs">Mean wall milliseconds per timed step (for <c>generate</c>, per new token).</param>
 /// <param name="Attention">The attn_implementation.</param>
 /// <param name="Experts">The experts_implementation in use (<c>-</c> for dense).</param>
 /// <param name="Device">The device name.</param>
@@ -64,8 +64,8 @@ public static class HfBaseline
         return null;
     }
 
-    /// <summary>The script's arguments for <paramref name="options"/>.</summary>
-    public static IReadOnlyList<string> Arguments(string script, SideBySideOptions options)
+    /// <summary>The script's arguments for <paramref name="options"/>; with <paramref name="promptsFile"/> it also times generation of those prompts.</summary>
+    public static IReadOnlyList<string> Arguments(string script, SideBySideOptions options, string? promptsFile = null)
     {
         var arguments = new List<string>
         {
@@ -78,11 +78,19 @@ public static class HfBaseline
             arguments.Add("--no-eval");
         }
 
+        if (promptsFile is not null)
+        {
+            arguments.AddRange(["--generate-prompts", promptsFile, "--generate-new-tokens", Invariant(options.GenerateNewTokens)]);
+        }
+
         return arguments;
     }
 
     /// <summary>Runs the script (when found) and collects its results; never throws for a missing Python or a failing script.</summary>
-    public static HfBaselineRun Run(SideBySideOptions options, TextWriter log)
+    /// <param name="options">The settings.</param>
+    /// <param name="log">Progress (the script's stderr).</param>
+    /// <param name="promptsFile">The generation prompts file (<see cref="GenerationPrompts.Write"/>), or null for no generation.</param>
+    public static HfBaselineRun Run(SideBySideOptions options, TextWriter log, string? promptsFile = null)
     {
         var script = FindScript(options);
         if (script is null)
@@ -93,7 +101,7 @@ public static class HfBaseline
         }
 
         var start = new ProcessStartInfo(options.Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in Arguments(script, options))
+        foreach (var argument in Arguments(script, options, promptsFile))
         {
             start.ArgumentList.Add(argument);
         }

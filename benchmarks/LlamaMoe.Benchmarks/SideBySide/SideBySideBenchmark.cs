@@ -10,7 +10,8 @@ namespace LlamaMoe.Benchmarks.SideBySide;
 /// <summary>
 /// <c>--only side-by-side</c>: in one invocation, on one device, (1) the Hugging Face baseline script as a child process,
 /// (2) the bf16, float32 and TF32 matmul peaks, (3) our Trainer on the dense model and its MoE in every precision,
-/// (4) a phase-profiling pass per case, (5) bf16 evaluation forward throughput; then a side-by-side markdown report
+/// (4) a phase-profiling pass per case, (5) bf16 evaluation forward throughput, (6) bf16 greedy generation throughput on
+/// the same prompts (<see cref="GenerationThroughput"/>, hf_generate.py); then a side-by-side markdown report
 /// (console, and <c>--out</c>) and JSON lines (<c>--json</c>). A failing case is reported as failed, never skipped silently.
 /// </summary>
 public static class SideBySideBenchmark
@@ -33,16 +34,20 @@ public static class SideBySideBenchmark
 
         torch.set_num_threads(options.Threads);
         log.WriteLine($"side-by-side on {options.Device}, shape {options.Shape.Describe()}, {options.Steps} steps after {options.Warmup} warm-up");
-        var baseline = options.SkipBaseline ? new HfBaselineRun([], "not run (--no-hf)") : Timed(log, "baseline", () => HfBaseline.Run(options, log));
-        var peaks = Timed(log, "matmul peaks", () => MeasurePeaks(options.Shape.MatmulSize, device));
         var work = Path.Combine(Path.GetTempPath(), $"llamamoe-side-by-side-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
         {
+            var prompts = options.Generate ? GenerationPrompts.Create(options.GeneratePrompts, options.GenerateNewTokens, options.Shape.Vocabulary) : null;
+            var promptsFile = prompts is null ? null : Path.Combine(work, "generate-prompts.json");
+            prompts?.Write(promptsFile!);
+            var baseline = options.SkipBaseline ? new HfBaselineRun([], "not run (--no-hf)") : Timed(log, "baseline", () => HfBaseline.Run(options, log, promptsFile));
+            var peaks = Timed(log, "matmul peaks", () => MeasurePeaks(options.Shape.MatmulSize, device));
             var models = Timed(log, "building the dense model and its MoE", () => SideBySideModels.Build(options.Shape, Path.Combine(work, "models")));
             var training = new List<TrainingCaseResult>();
             var profiles = new List<PhaseProfile>();
             var evals = new List<EvalResult>();
+            var generations = new List<GenerationResult>();
             foreach (var name in options.Models)
             {
                 foreach (var precision in options.Precisions)
@@ -65,9 +70,16 @@ public static class SideBySideBenchmark
                     log.WriteLine(eval.Error ?? Inv($"  {eval.TokensPerSecond:N0} tok/s"));
                     evals.Add(eval);
                 }
+
+                if (prompts is not null)
+                {
+                    var generation = Timed(log, $"generation {name} bf16, {prompts.Count} prompts x {prompts.NewTokens} tokens", () => GenerationThroughput.Measure(models, name, device, prompts));
+                    log.WriteLine(generation.Error ?? Inv($"  {generation.TokensPerSecond:N0} tok/s ({generation.Seconds:F2} s, prefill {generation.PrefillSeconds:F2} s)"));
+                    generations.Add(generation);
+                }
             }
 
-            var results = new SideBySideResults(options, peaks, training, profiles, evals, baseline);
+            var results = new SideBySideResults(options, peaks, training, profiles, evals, generations, baseline);
             var markdown = SideBySideReport.Markdown(results);
             output.Write(markdown);
             if (options.OutFile is not null)

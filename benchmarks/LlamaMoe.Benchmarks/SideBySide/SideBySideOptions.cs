@@ -16,8 +16,9 @@ public sealed record SideBySideOptions
         "usage: LlamaMoe.Benchmarks --only side-by-side [--device cpu|cuda] [--shape full|small] [--steps N] [--warmup N]\n" +
         "         [--precisions float32,tf32,bfloat16] [--models dense,moe] [--profile-steps N] [--no-eval]\n" +
         "         [--hf-baseline PATH | --no-hf] [--python PATH] [--hf-attn sdpa[,eager]] [--out FILE.md] [--json FILE.jsonl]\n" +
-        "         [--threads N] [--quick] [--no-hugetlb]\n" +
-        "  --shape defaults to full on cuda and small on cpu; --quick means --shape small --steps 3 --warmup 1 --profile-steps 2.";
+        "         [--no-generate] [--generate-prompts N] [--generate-new-tokens N] [--threads N] [--quick] [--no-hugetlb]\n" +
+        "  --shape defaults to full on cuda and small on cpu; --quick means --shape small --steps 3 --warmup 1 --profile-steps 2.\n" +
+        "  Generation: greedy, all prompts in one batch, exactly N new tokens; 64 prompts x 128 tokens on the full shape, 8 x 16 on the small one.";
 
     /// <summary>"cpu" or "cuda".</summary>
     public string Device { get; init; } = "cpu";
@@ -42,6 +43,15 @@ public sealed record SideBySideOptions
 
     /// <summary>Whether to measure bf16 evaluation forward throughput.</summary>
     public bool Eval { get; init; } = true;
+
+    /// <summary>Whether to compare greedy generation throughput (off with --no-generate).</summary>
+    public bool Generate { get; init; } = true;
+
+    /// <summary>Prompts decoded together in the generation comparison.</summary>
+    public int GeneratePrompts { get; init; } = 64;
+
+    /// <summary>New tokens per prompt in the generation comparison (exactly this many).</summary>
+    public int GenerateNewTokens { get; init; } = 128;
 
     /// <summary>The hf_baseline.py path given with --hf-baseline, or null to look for it.</summary>
     public string? BaselineScript { get; init; }
@@ -84,7 +94,7 @@ public sealed record SideBySideOptions
         var options = new SideBySideOptions();
         string? shape = null;
         var quick = false;
-        int? steps = null, warmup = null, profile = null;
+        int? steps = null, warmup = null, profile = null, prompts = null, newTokens = null;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -98,6 +108,9 @@ public sealed record SideBySideOptions
                 case "--no-hugetlb": consumed = false; break;
                 case "--no-eval": options = options with { Eval = false }; consumed = false; break;
                 case "--no-hf": options = options with { SkipBaseline = true }; consumed = false; break;
+                case "--no-generate": options = options with { Generate = false }; consumed = false; break;
+                case "--generate-prompts" when Count(value, 1) is { } n: prompts = n; break;
+                case "--generate-new-tokens" when Count(value, 1) is { } n: newTokens = n; break;
                 case "--only" when value == Name: break;
                 case "--device" when value is "cpu" or "cuda": options = options with { Device = value }; break;
                 case "--shape" when value is not null && TrainingShape.Parse(value) is not null: shape = value; break;
@@ -127,12 +140,15 @@ public sealed record SideBySideOptions
         }
 
         shape ??= quick || options.Device == "cpu" ? "small" : "full";
+        var full = shape == "full";
         return options with
         {
             Shape = TrainingShape.Parse(shape)!,
             Steps = steps ?? (quick ? 3 : options.Steps),
             Warmup = warmup ?? (quick ? 1 : options.Warmup),
             ProfileSteps = profile ?? (quick ? 2 : options.ProfileSteps),
+            GeneratePrompts = prompts ?? (full ? 64 : 8),
+            GenerateNewTokens = newTokens ?? (full ? 128 : 16),
         };
     }
 

@@ -26,10 +26,11 @@ public sealed record MatmulPeaks(double BFloat16, double Float32, double TF32, i
 /// <param name="Training">Our trainer cases.</param>
 /// <param name="Profiles">Phase profiles.</param>
 /// <param name="Evals">Our bf16 evaluation forward throughput.</param>
+/// <param name="Generations">Our bf16 greedy generation throughput.</param>
 /// <param name="Baseline">The Hugging Face baseline.</param>
 public sealed record SideBySideResults(
     SideBySideOptions Options, MatmulPeaks Peaks, IReadOnlyList<TrainingCaseResult> Training, IReadOnlyList<PhaseProfile> Profiles,
-    IReadOnlyList<EvalResult> Evals, HfBaselineRun Baseline);
+    IReadOnlyList<EvalResult> Evals, IReadOnlyList<GenerationResult> Generations, HfBaselineRun Baseline);
 
 /// <summary>Renders <see cref="SideBySideResults"/> as markdown (console and --out) and JSON lines (--json).</summary>
 public static class SideBySideReport
@@ -93,6 +94,24 @@ public static class SideBySideReport
             }
         }
 
+        if (r.Generations.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine(Inv($"## Generation (greedy, {o.GeneratePrompts} prompts, {o.GenerateNewTokens} new tokens, bf16, KV cache)"));
+            md.AppendLine();
+            md.AppendLine(Inv($"Same random prompts on both sides ({GenerationPrompts.MinLength}–{GenerationPrompts.MaxLength} tokens, left-padded, one batch), exactly {o.GenerateNewTokens} new tokens each, no stop tokens; one timed call after a warm-up call on {GenerationThroughput.WarmupPrompts} prompts. tok/s = prompts × new tokens / seconds (prefill included). Ours: BatchedGenerator; theirs: model.generate (do_sample=False, min/max_new_tokens, DynamicCache)."));
+            md.AppendLine();
+            md.AppendLine("| model | ours tok/s | ours s (prefill s) | theirs tok/s | ours / theirs |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var g in r.Generations)
+            {
+                var theirs = Theirs(r, g.Model, "bfloat16", "generate");
+                md.AppendLine(g.Error is not null
+                    ? $"| {g.Model} | failed: {Cell(g.Error)} | | {Rate(theirs)} | |"
+                    : Inv($"| {g.Model} | {g.TokensPerSecond:N0} | {g.Seconds:F2} ({g.PrefillSeconds:F2}) | {Rate(theirs)} | {Ratio(g.TokensPerSecond, theirs?.TokensPerSecond)} |"));
+            }
+        }
+
         if (r.Profiles.Count > 0)
         {
             md.AppendLine();
@@ -148,6 +167,15 @@ public static class SideBySideReport
             {
                 ["system"] = "llamamoe", ["model"] = e.Model, ["precision"] = "bfloat16", ["task"] = "eval",
                 ["tokens_per_second"] = e.TokensPerSecond, ["step_ms"] = e.TokensPerSecond > 0 ? 1000.0 * r.Options.Shape.TokensPerStep / e.TokensPerSecond : 0, ["error"] = e.Error,
+            }));
+        }
+
+        foreach (var g in r.Generations)
+        {
+            lines.Add(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["system"] = "llamamoe", ["model"] = g.Model, ["precision"] = "bfloat16", ["task"] = "generate", ["tokens_per_second"] = g.TokensPerSecond,
+                ["step_ms"] = 1000.0 * g.Seconds / r.Options.GenerateNewTokens, ["batch"] = r.Options.GeneratePrompts, ["seq"] = r.Options.GenerateNewTokens, ["error"] = g.Error,
             }));
         }
 
