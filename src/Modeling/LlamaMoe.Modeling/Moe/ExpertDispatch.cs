@@ -36,20 +36,21 @@ public static class ExpertDispatch
             slotWeights = slotWeights.mul(scale); // (N·K)
         }
 
-        var gathered = input.index_select(0, tokenOfSlot); // (N·K, H)
+        var accumulate = GroupedExpertDispatch.AccumulationType(input.dtype); // scatter-adds in float32 for 16-bit activations
+        var gathered = input.to_type(accumulate).index_select(0, tokenOfSlot).to_type(input.dtype); // (N·K, H)
         var slices = gathered.split(counts, 0); // E × (c_e, H)
         var weightSlices = slotWeights.split(counts, 0); // E × (c_e)
         var tokenSlices = tokenOfSlot.split(counts, 0); // E × (c_e)
-        var result = zeros_like(input); // (N, H)
+        var result = zeros(input.shape[0], input.shape[1], dtype: accumulate, device: input.device); // (N, H)
         for (var e = 0; e < experts.Count; e++)
         {
             if (counts[e] > 0)
             {
                 var output = experts[e].Forward(slices[e], weightSlices[e]); // (c_e, H), already weighted
-                result.index_add_(0, tokenSlices[e], output, 1); // (N, H), in place: index_add backward needs no saved values
+                result.index_add_(0, tokenSlices[e], output.to_type(accumulate), 1); // (N, H), in place: index_add backward needs no saved values
             }
         }
 
-        return result.MoveToOuterDisposeScope();
+        return result.to_type(input.dtype).MoveToOuterDisposeScope();
     }
 }

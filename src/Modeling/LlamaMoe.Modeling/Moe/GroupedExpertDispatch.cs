@@ -58,23 +58,34 @@ public static class GroupedExpertDispatch
         var destination = sortedExperts.mul(capacity).add(positions); // (N·K) row in the padded batch
         var rows = expertCount * capacity;
         var tokenOfSlot = order.div(topK, rounding_mode: RoundingMode.floor); // (N·K)
-        var paddedTokens = zeros(rows, dtype: ScalarType.Int64, device: input.device).index_copy(0, destination, tokenOfSlot); // (E·C), padding → token 0
         var slotWeights = weights.reshape(-1).index_select(0, order); // (N·K)
         if (scale != 1.0)
         {
             slotWeights = slotWeights.mul(scale); // (N·K)
         }
 
+        // Rows are moved with gathers and index_copy (whose backward is a gather); the only scatter-adds (the token
+        // gather's backward and the combine) run in float32, because CUDA's bfloat16 atomics are compare-and-swap loops.
+        // Padding rows are zeros that no token owns, so nothing contends on one row.
+        var accumulate = AccumulationType(input.dtype);
+        var sortedRows = input.to_type(accumulate).index_select(0, tokenOfSlot).to_type(input.dtype); // (N·K, H)
+        var batch = zeros(rows, hidden, dtype: input.dtype, device: input.device).index_copy(0, destination, sortedRows)
+            .view(expertCount, capacity, hidden); // (E, C, H), padding rows 0
         var paddedWeights = zeros(rows, dtype: weights.dtype, device: input.device).index_copy(0, destination, slotWeights); // (E·C), padding → 0
-        var batch = input.index_select(0, paddedTokens).view(expertCount, capacity, hidden); // (E, C, H)
         var gateUp = stack(experts.SelectMany(e => new[] { e.W1.weight!, e.W3.weight! }), 0) // (2E, m, H)
             .view(expertCount, -1, hidden); // (E, 2m, H): rows [w1_e; w3_e]
         var fused = matmul(batch, gateUp.transpose(1, 2)); // (E, C, 2m)
         var parts = fused.chunk(2, -1); // 2 × (E, C, m)
         var activation = nn.functional.silu(parts[0]).mul(parts[1]).mul(paddedWeights.view(expertCount, capacity, 1)); // (E, C, m)
         var down = stack(experts.Select(e => e.W2.weight!), 0); // (E, H, m)
-        var output = matmul(activation, down.transpose(1, 2)).view(rows, hidden); // (E·C, H), padding rows are 0
-        var result = zeros_like(input).index_add_(0, paddedTokens, output, 1); // (N, H)
+        var output = matmul(activation, down.transpose(1, 2)).view(rows, hidden); // (E·C, H)
+        var slotOutputs = output.to_type(accumulate).index_select(0, destination); // (N·K, H), sorted slot order
+        var result = zeros(input.shape[0], hidden, dtype: accumulate, device: input.device)
+            .index_add_(0, tokenOfSlot, slotOutputs, 1).to_type(input.dtype); // (N, H)
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The type scatter-adds run in: float32 for 16-bit activations, else the activation type itself.</summary>
+    internal static ScalarType AccumulationType(ScalarType activation) =>
+        activation is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : activation;
 }
