@@ -34,7 +34,6 @@ public abstract class CalibratedRouterInitStep<TOptions> : PipelineStep<TOptions
     protected sealed override Task RunAsync(IStepContext context, TOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        ModelArtifacts.HostDevice(context);
         using var calibration = CalibrationInput.Load(context, "its hidden states");
         var seed = options.ResolveSeed(context);
         var device = ModelArtifacts.DeviceOf(context);
