@@ -236,72 +236,14 @@ public sealed class PythonSandboxTests
         using var parent = Process.Start(info)!;
         var started = parent.StandardOutput.ReadLineAsync();
         Assert.That(started.Wait(TimeSpan.FromSeconds(30)) && started.Result == "started", Is.True, "the sandboxed program started");
-        var descendants = Descendants(parent.Id);
+        var descendants = ProcessTree.Descendants(parent.Id);
         Assert.That(descendants, Is.Not.Empty);
 
-        _ = Kill(parent.Id, 9);
+        ProcessTree.KillHard(parent.Id);
         parent.WaitForExit();
-        var watch = Stopwatch.StartNew();
-        while (descendants.Any(IsAlive) && watch.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            Thread.Sleep(100);
-        }
 
-        Assert.That(descendants.Where(IsAlive), Is.Empty, "every process of the sandbox died with its parent");
+        Assert.That(ProcessTree.WaitUntilGone(descendants, TimeSpan.FromSeconds(15)), Is.True, "every process of the sandbox died with its parent");
     }
 
     private static string ThisSourceFile([CallerFilePath] string path = "") => path;
-
-    /// <summary>Every live descendant of <paramref name="root"/>, from the parent links in <c>/proc/*/stat</c>.</summary>
-    private static List<int> Descendants(int root)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && Stat(pid) is { } stat)
-            {
-                parents[pid] = stat.Parent;
-            }
-        }
-
-        var found = new List<int>();
-        var frontier = new Queue<int>([root]);
-        while (frontier.Count > 0)
-        {
-            var current = frontier.Dequeue();
-            foreach (var (pid, parent) in parents)
-            {
-                if (parent == current)
-                {
-                    found.Add(pid);
-                    frontier.Enqueue(pid);
-                }
-            }
-        }
-
-        return found;
-    }
-
-    private static bool IsAlive(int pid) => Stat(pid) is { } stat && stat.State != 'Z' && stat.State != 'X';
-
-    private static (char State, int Parent)? Stat(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return (fields[0][0], int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture));
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
 }
