@@ -178,26 +178,34 @@ public sealed class PythonSandbox
     {
         var folder = Path.Combine(Path.GetTempPath(), "llamamoe-sandbox-" + Guid.NewGuid().ToString("N"));
         var files = Path.Combine(folder, "files");
-        Directory.CreateDirectory(files);
-        Directory.CreateDirectory(Path.Combine(folder, "root"));
-        var utf8 = new UTF8Encoding(false);
-        File.WriteAllText(Path.Combine(files, "program.py"), program, utf8);
-        File.WriteAllText(Path.Combine(files, "harness.py"), Harness.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n", utf8);
         var setup = Path.Combine(folder, "setup.sh");
-        File.WriteAllText(setup, SetupScript.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n", utf8);
-        const UnixFileMode Folder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        if (OperatingSystem.IsLinux())
+        try
         {
-            foreach (var dir in new[] { folder, files, Path.Combine(folder, "root") })
+            Directory.CreateDirectory(files);
+            Directory.CreateDirectory(Path.Combine(folder, "root"));
+            var utf8 = new UTF8Encoding(false);
+            File.WriteAllText(Path.Combine(files, "program.py"), program, utf8);
+            File.WriteAllText(Path.Combine(files, "harness.py"), Harness.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n", utf8);
+            File.WriteAllText(setup, SetupScript.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n", utf8);
+            const UnixFileMode Folder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+            if (OperatingSystem.IsLinux())
             {
-                File.SetUnixFileMode(dir, Folder);
-            }
+                foreach (var dir in new[] { folder, files, Path.Combine(folder, "root") })
+                {
+                    File.SetUnixFileMode(dir, Folder);
+                }
 
-            foreach (var file in new[] { setup, Path.Combine(files, "program.py"), Path.Combine(files, "harness.py") })
-            {
-                File.SetUnixFileMode(file, Readable);
+                foreach (var file in new[] { setup, Path.Combine(files, "program.py"), Path.Combine(files, "harness.py") })
+                {
+                    File.SetUnixFileMode(file, Readable);
+                }
             }
+        }
+        catch
+        {
+            PreparedRun.DeleteFolder(folder);
+            throw;
         }
 
         var info = new ProcessStartInfo("setsid") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
@@ -384,11 +392,14 @@ public sealed class PythonSandbox
         public ProcessStartInfo StartInfo { get; } = startInfo;
 
         /// <inheritdoc />
-        public void Dispose()
+        public void Dispose() => DeleteFolder(Folder);
+
+        /// <summary>Deletes a job folder; a folder that cannot be deleted is left for the temp cleaner.</summary>
+        public static void DeleteFolder(string folder)
         {
             try
             {
-                Directory.Delete(Folder, recursive: true);
+                Directory.Delete(folder, recursive: true);
             }
             catch (IOException)
             {
