@@ -36,11 +36,24 @@ public sealed class SandboxKillTests
         _ = cli.StandardError.ReadToEndAsync();
         var sandboxed = WaitForLongRunningHarness(cli.Id, TimeSpan.FromSeconds(120));
         Assert.That(sandboxed, Is.Not.Null, "the sandboxed program started under llama-moe");
+        var pids = sandboxed!;
 
+        // A killed llama-moe cannot delete its job folder (named in the launcher's command line): the test does.
+        var jobFolders = pids.SelectMany(p => ProcessTree.CommandLine(p).Split(' ')).Where(a => Path.GetFileName(a).StartsWith("llamamoe-sandbox-", StringComparison.Ordinal) && Directory.Exists(a)).Distinct().ToList();
         ProcessTree.KillHard(cli.Id);
         cli.WaitForExit();
 
-        Assert.That(ProcessTree.WaitUntilGone(sandboxed!, TimeSpan.FromSeconds(15)), Is.True, "every sandbox process died with llama-moe");
+        try
+        {
+            Assert.That(ProcessTree.WaitUntilGone(pids, TimeSpan.FromSeconds(15)), Is.True, "every sandbox process died with llama-moe");
+        }
+        finally
+        {
+            foreach (var folder in jobFolders)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     /// <summary>The descendants of <paramref name="root"/> once one of them has run the harness for over two seconds (past the probe).</summary>
