@@ -147,6 +147,12 @@ public sealed class ShardedCheckpoint : IDisposable
     {
         JsonObject weightMap;
         long? totalSize;
+        if (new FileInfo(indexPath).Length > SafetensorsHeaderParser.MaxHeaderBytes)
+        {
+            throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"the shard index is larger than {SafetensorsHeaderParser.MaxHeaderBytes} bytes", indexPath,
+                advice: "Regenerate the index; a real one is a few hundred kilobytes.");
+        }
+
         try
         {
             var root = JsonNode.Parse(File.ReadAllText(indexPath), documentOptions: Strict) as JsonObject;
