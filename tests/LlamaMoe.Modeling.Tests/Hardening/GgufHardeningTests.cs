@@ -69,6 +69,16 @@ public sealed class GgufHardeningTests
     public void BlockCountSmallerThanTheBlocksPresentIsRefused() =>
         Expect(GgufRewriter.Rewrite(SharedData.Stories260KGguf, m => Set(m, "llama.block_count", 4u)), FormatErrorCodes.GgufInconsistent, "blk.4.");
 
+    [TestCase(6u)]
+    [TestCase((uint)int.MaxValue)]
+    public void BlockCountLargerThanTheBlocksPresentIsRefusedQuickly(uint blocks)
+    {
+        var bytes = GgufRewriter.Rewrite(SharedData.Stories260KGguf, m => Set(m, "llama.block_count", blocks));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Expect(bytes, FormatErrorCodes.GgufInconsistent, "llama.block_count");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+    }
+
     [Test]
     public void HeadCountZeroIsACodedError()
     {

@@ -64,6 +64,13 @@ public static class GgufImporter
                 : "tokenizer.ggml.tokens is not an array", "tokenizer.ggml.tokens");
         }
 
+        if (config.NumHiddenLayers > (file.Tensors.Count - 2) / LayerNames.Length)
+        {
+            // Checked before anything is sized by block_count: a hostile 2^31-1 must not build billions of expected names.
+            throw Inconsistent(file, $"llama.block_count {config.NumHiddenLayers} needs {LayerNames.Length} tensors per block, but the file has only {file.Tensors.Count} tensors",
+                "llama.block_count");
+        }
+
         CheckShapes(file, byName, config);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
