@@ -20,7 +20,7 @@ namespace LlamaMoe.Modeling.Tests.Hardening;
 public sealed partial class FormatFuzzTests
 {
     /// <summary>Mutations per format (four formats).</summary>
-    private const int IterationsPerFormat = 500;
+    private const int IterationsPerFormat = 1000;
 
     private const int Seed = 15;
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(5);
@@ -135,7 +135,7 @@ public sealed partial class FormatFuzzTests
                 var positions = new List<int>();
                 for (var i = 0; i < flips; i++)
                 {
-                    var position = random.Next(headerEnd);
+                    var position = HeaderPosition(random, headerEnd);
                     positions.Add(position);
                     bytes[position] ^= (byte)(1 << random.Next(8));
                 }
@@ -153,7 +153,7 @@ public sealed partial class FormatFuzzTests
             case 3:
             {
                 var width = choice == 2 ? 4 : 8;
-                var position = random.Next(Math.Max(1, Math.Min(headerEnd, original.Length) - width));
+                var position = Math.Min(HeaderPosition(random, headerEnd), Math.Max(0, original.Length - width));
                 if (random.Next(2) == 0)
                 {
                     position &= ~(width - 1); // binary formats mostly store aligned fields
@@ -174,7 +174,7 @@ public sealed partial class FormatFuzzTests
 
             case 4:
             {
-                var position = random.Next(headerEnd);
+                var position = HeaderPosition(random, headerEnd);
                 var inserted = new byte[1 + random.Next(16)];
                 random.NextBytes(inserted);
                 return ($"{inserted.Length} bytes inserted at {position}", [.. original.AsSpan(0, position), .. inserted, .. original.AsSpan(position)]);
@@ -196,6 +196,10 @@ public sealed partial class FormatFuzzTests
             }
         }
     }
+
+    /// <summary>A position in the header, half the time in its last 4 KB (GGUF's tensor directory, safetensors' last entries).</summary>
+    private static int HeaderPosition(Random random, int headerEnd) =>
+        random.Next(2) == 0 ? random.Next(headerEnd) : headerEnd - 1 - random.Next(Math.Min(headerEnd, 4096));
 
     private static void LoadLlama2c(string path)
     {
