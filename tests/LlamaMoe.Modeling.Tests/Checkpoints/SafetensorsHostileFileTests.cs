@@ -142,6 +142,112 @@ public sealed class SafetensorsHostileFileTests
         Assert.That(ex!.Code, Is.EqualTo(FormatErrorCodes.ShardIndexInvalid));
     }
 
+    [TestCase("""["0","4"]""")]
+    [TestCase("""[0,"4"]""")]
+    [TestCase("""[0.5,4]""")]
+    [TestCase("""[null,4]""")]
+    [TestCase("""[[0],4]""")]
+    public void DataOffsetsThatAreNotIntegersAreACodedError(string offsets) =>
+        ExpectCode(Build($$$"""{"a":{"dtype":"F32","shape":[1],"data_offsets":{{{offsets}}}}}""", 4), FormatErrorCodes.SafetensorsOffsetsOutOfRange);
+
+    [Test]
+    public void GapBetweenTensorsIsRefused() =>
+        ExpectCode(Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""", 12),
+            FormatErrorCodes.SafetensorsUnexplainedBytes);
+
+    [Test]
+    public void GapBeforeTheFirstTensorIsRefused() =>
+        ExpectCode(Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8), FormatErrorCodes.SafetensorsUnexplainedBytes);
+
+    [Test]
+    public void TrailingBytesAfterTheLastTensorAreRefused() =>
+        ExpectCode(Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 5), FormatErrorCodes.SafetensorsUnexplainedBytes);
+
+    [Test]
+    public void DataSectionWithoutTensorsIsRefused() => ExpectCode(Build("""{}""", 4), FormatErrorCodes.SafetensorsUnexplainedBytes);
+
+    [Test]
+    public void TensorsOutOfFileOrderButContiguousAreAccepted()
+    {
+        var path = dir.Combine("reordered.safetensors");
+        File.WriteAllBytes(path, Build("""{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 8));
+        using var file = SafetensorsFile.Open(path);
+        Assert.That(file.Tensors.Keys, Is.EquivalentTo(new[] { "a", "b" }));
+    }
+
+    [TestCase("a\\u001b[31mred")]
+    [TestCase("line\\nbreak")]
+    [TestCase("")]
+    public void TensorNamesWithControlCharactersOrEmptyAreRefused(string jsonName)
+    {
+        var path = dir.Combine("names.safetensors");
+        File.WriteAllBytes(path, Build($$$"""{"{{{jsonName}}}":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4));
+        var ex = Assert.Throws<LlamaMoeException>(() => SafetensorsFile.Open(path).Dispose())!;
+        Assert.That(ex.Code, Is.EqualTo(FormatErrorCodes.InvalidName));
+        Assert.That(ex.ToCanonicalString().Any(char.IsControl), Is.False, "the message is escaped for the terminal");
+    }
+
+    [Test]
+    public void ShapeWithTooManyDimensionsIsRefused() =>
+        ExpectCode(Build($$$"""{"a":{"dtype":"F32","shape":[{{{string.Join(",", Enumerable.Repeat(1, 40))}}}],"data_offsets":[0,4]}}""", 4), FormatErrorCodes.SafetensorsShapeMismatch);
+
+    [Test]
+    public void IndexWithAWrongTotalSizeIsRefused()
+    {
+        WriteShard(dir.Combine("model-00001-of-00001.safetensors"));
+        File.WriteAllText(dir.Combine(ShardedCheckpoint.IndexFileName), """{"metadata":{"total_size":9999},"weight_map":{"a":"model-00001-of-00001.safetensors"}}""");
+        var ex = Assert.Throws<LlamaMoeException>(() => ShardedCheckpoint.Open(dir.Path).Dispose())!;
+        Assert.That(ex.Code, Is.EqualTo(FormatErrorCodes.ShardIndexInvalid));
+        Assert.That(ex.Key, Is.EqualTo("metadata.total_size"));
+    }
+
+    [Test]
+    public void IndexWithTheRightTotalSizeLoads()
+    {
+        WriteShard(dir.Combine("model-00001-of-00001.safetensors"));
+        File.WriteAllText(dir.Combine(ShardedCheckpoint.IndexFileName), """{"metadata":{"total_size":4},"weight_map":{"a":"model-00001-of-00001.safetensors"}}""");
+        using var checkpoint = ShardedCheckpoint.Open(dir.Path);
+        Assert.That(checkpoint.Names, Is.EqualTo(new[] { "a" }));
+    }
+
+    [Test]
+    public void ShardThatIsASymlinkOutsideTheModelDirectoryIsRefused()
+    {
+        var outside = dir.Combine("outside.safetensors");
+        WriteShard(outside);
+        var model = Directory.CreateDirectory(dir.Combine("model")).FullName;
+        File.CreateSymbolicLink(Path.Combine(model, "model-00001-of-00001.safetensors"), outside);
+        File.WriteAllText(Path.Combine(model, ShardedCheckpoint.IndexFileName), """{"metadata":{},"weight_map":{"a":"model-00001-of-00001.safetensors"}}""");
+        var ex = Assert.Throws<LlamaMoeException>(() => ShardedCheckpoint.Open(model).Dispose())!;
+        Assert.That(ex.Code, Is.EqualTo(FormatErrorCodes.ShardPathEscapes), ex.Message);
+    }
+
+    [Test]
+    public void ShardBehindASymlinkedFolderOutsideTheModelDirectoryIsRefused()
+    {
+        var elsewhere = Directory.CreateDirectory(dir.Combine("elsewhere")).FullName;
+        WriteShard(Path.Combine(elsewhere, "shard.safetensors"));
+        var model = Directory.CreateDirectory(dir.Combine("model")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(model, "sub"), elsewhere);
+        File.WriteAllText(Path.Combine(model, ShardedCheckpoint.IndexFileName), """{"metadata":{},"weight_map":{"a":"sub/shard.safetensors"}}""");
+        var ex = Assert.Throws<LlamaMoeException>(() => ShardedCheckpoint.Open(model).Dispose())!;
+        Assert.That(ex.Code, Is.EqualTo(FormatErrorCodes.ShardPathEscapes), ex.Message);
+    }
+
+    [Test]
+    public void ShardThatIsASymlinkInsideTheModelDirectoryLoads()
+    {
+        var model = Directory.CreateDirectory(dir.Combine("model")).FullName;
+        WriteShard(Path.Combine(model, "real.safetensors"));
+        File.CreateSymbolicLink(Path.Combine(model, "model-00001-of-00001.safetensors"), "real.safetensors");
+        File.WriteAllText(Path.Combine(model, ShardedCheckpoint.IndexFileName), """{"metadata":{},"weight_map":{"a":"model-00001-of-00001.safetensors"}}""");
+        using var checkpoint = ShardedCheckpoint.Open(model);
+        Assert.That(checkpoint.Names, Is.EqualTo(new[] { "a" }));
+    }
+
+    private static void WriteShard(string path) =>
+        File.WriteAllBytes(path, Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4));
+
     private static byte[] Build(string header, int dataBytes)
     {
         var headerBytes = Encoding.UTF8.GetBytes(header);

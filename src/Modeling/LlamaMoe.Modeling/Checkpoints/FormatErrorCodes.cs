@@ -42,6 +42,12 @@ public static class FormatErrorCodes
     /// <summary>A tensor cannot be written (unsupported dtype, empty name).</summary>
     public const string UnwritableTensor = "LMOE1113";
 
+    /// <summary>Safetensors: bytes of the data section belong to no tensor (a gap between tensors, or trailing bytes after the last one).</summary>
+    public const string SafetensorsUnexplainedBytes = "LMOE1114";
+
+    /// <summary>A tensor or metadata name is empty or contains control characters.</summary>
+    public const string InvalidName = "LMOE1115";
+
     /// <summary>GGUF: bad magic or unsupported version.</summary>
     public const string GgufBadHeader = "LMOE1120";
 
@@ -53,6 +59,15 @@ public static class FormatErrorCodes
 
     /// <summary>GGUF: an unsupported architecture, or a required metadata key or tensor is missing or malformed.</summary>
     public const string GgufMissingMetadata = "LMOE1123";
+
+    /// <summary>GGUF: the metadata and the tensors disagree (shapes, block count, vocabulary size, token ids, unexplained tensors).</summary>
+    public const string GgufInconsistent = "LMOE1124";
+
+    /// <summary>GGUF: tensor data overlap, or bytes of the data section belong to no tensor (beyond alignment padding).</summary>
+    public const string GgufUnexplainedBytes = "LMOE1125";
+
+    /// <summary>GGUF: a split (multi-file) GGUF, which is not supported.</summary>
+    public const string GgufSplitUnsupported = "LMOE1126";
 
     /// <summary>llama2.c: bad header or a file size that does not match the header.</summary>
     public const string Llama2cInvalid = "LMOE1130";

@@ -13,6 +13,9 @@ public static class SafetensorsHeaderParser
     /// <summary>The largest accepted header (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100L * 1000 * 1000;
 
+    /// <summary>The most dimensions a tensor may have.</summary>
+    public const int MaxDims = 16;
+
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
     /// <summary>Reads the header from <paramref name="stream"/> (positioned at 0) and returns the entries and the data start.</summary>
@@ -42,6 +45,11 @@ public static class SafetensorsHeaderParser
         stream.ReadExactly(headerBytes);
         var dataStart = 8 + (long)headerLength;
         var dataLength = fileLength - dataStart;
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+        {
+            throw Error(FormatErrorCodes.SafetensorsHeaderMalformed, "the header is not valid UTF-8", path);
+        }
+
         JsonDocument document;
         try
         {
@@ -69,10 +77,11 @@ public static class SafetensorsHeaderParser
                     continue;
                 }
 
+                NameCheck.Require(property.Name, "tensor name", path);
                 tensors.Add(ReadEntry(property.Name, property.Value, dataLength, path));
             }
 
-            CheckOverlaps(tensors, path);
+            CheckLayout(tensors, dataLength, path);
             return (tensors, metadata, dataStart);
         }
     }
@@ -86,6 +95,7 @@ public static class SafetensorsHeaderParser
 
         foreach (var item in value.EnumerateObject())
         {
+            NameCheck.Require(item.Name, "__metadata__ key", path);
             metadata[item.Name] = item.Value.ValueKind == JsonValueKind.String
                 ? item.Value.GetString()!
                 : throw Error(FormatErrorCodes.SafetensorsHeaderMalformed, "__metadata__ values must be strings", path, "__metadata__." + item.Name);
@@ -108,6 +118,11 @@ public static class SafetensorsHeaderParser
             throw Error(FormatErrorCodes.SafetensorsUnknownDtype, $"unknown dtype '{dtype}'", path, name);
         }
 
+        if (shapeElement.GetArrayLength() > MaxDims)
+        {
+            throw Error(FormatErrorCodes.SafetensorsShapeMismatch, $"the shape has {shapeElement.GetArrayLength()} dimensions, more than {MaxDims}", path, name);
+        }
+
         var shape = new long[shapeElement.GetArrayLength()];
         var elements = 1L;
         var overflow = false;
@@ -124,6 +139,7 @@ public static class SafetensorsHeaderParser
         }
 
         if (offsetsElement.GetArrayLength() != 2
+            || offsetsElement[0].ValueKind != JsonValueKind.Number || offsetsElement[1].ValueKind != JsonValueKind.Number
             || !offsetsElement[0].TryGetInt64(out var begin) || !offsetsElement[1].TryGetInt64(out var end)
             || begin < 0 || end < begin)
         {
@@ -143,20 +159,41 @@ public static class SafetensorsHeaderParser
         return new SafetensorsTensorInfo(name, dtype, scalarType, shape, begin, end);
     }
 
-    private static void CheckOverlaps(List<SafetensorsTensorInfo> tensors, string path)
+    /// <summary>
+    /// Every byte of the data section must belong to exactly one tensor: sorted by offset, each tensor starts where the
+    /// previous one ended, the first at 0 and the last ending at the end of the file (the reference implementation's rule).
+    /// </summary>
+    private static void CheckLayout(List<SafetensorsTensorInfo> tensors, long dataLength, string path)
     {
-        var ordered = tensors.Where(t => t.ByteCount > 0).OrderBy(t => t.Begin).ToList();
-        for (var i = 1; i < ordered.Count; i++)
+        var ordered = tensors.OrderBy(t => t.Begin).ThenBy(t => t.End).ToList();
+        var cursor = 0L;
+        string? previous = null;
+        foreach (var tensor in ordered)
         {
-            if (ordered[i].Begin < ordered[i - 1].End)
+            if (tensor.Begin < cursor)
             {
-                throw Error(FormatErrorCodes.SafetensorsOverlappingOffsets, $"the bytes of '{ordered[i].Name}' overlap those of '{ordered[i - 1].Name}'", path, ordered[i].Name);
+                throw Error(FormatErrorCodes.SafetensorsOverlappingOffsets, $"the bytes of '{tensor.Name}' overlap those of '{previous}'", path, tensor.Name);
             }
+
+            if (tensor.Begin > cursor)
+            {
+                throw Error(FormatErrorCodes.SafetensorsUnexplainedBytes,
+                    $"data bytes {cursor}..{tensor.Begin} belong to no tensor (a gap before '{tensor.Name}')", path, tensor.Name);
+            }
+
+            cursor = tensor.End;
+            previous = tensor.Name;
+        }
+
+        if (cursor != dataLength)
+        {
+            throw Error(FormatErrorCodes.SafetensorsUnexplainedBytes,
+                $"{dataLength - cursor} trailing bytes after the last tensor belong to no tensor (data section {dataLength} bytes, tensors end at {cursor})", path, previous);
         }
     }
 
     private static LlamaMoeException Error(string code, string message, string path, string? key = null, Exception? inner = null) =>
-        new(code, "invalid safetensors file: " + message, path, key, "The file is damaged or not a safetensors file; re-download or re-export it.", inner: inner);
+        new(code, "invalid safetensors file: " + message, path, key is null ? null : NameCheck.Escape(key), "The file is damaged or not a safetensors file; re-download or re-export it.", inner: inner);
 
     /// <summary>UTF-8 without BOM, used for headers.</summary>
     internal static readonly Encoding Utf8 = new UTF8Encoding(false);

@@ -85,16 +85,82 @@ public sealed class ShardedCheckpoint : IDisposable
             throw Escapes(shard, indexPath);
         }
 
+        // Symbolic links are followed to their final target, and that target must stay inside the (resolved) model directory too.
+        var realRoot = RealPath(root, indexPath, shard);
+        var realRootWithSeparator = realRoot.EndsWith(Path.DirectorySeparatorChar) ? realRoot : realRoot + Path.DirectorySeparatorChar;
+        var real = RealPath(full, indexPath, shard);
+        if (!real.StartsWith(realRootWithSeparator, StringComparison.Ordinal))
+        {
+            throw new LlamaMoeException(FormatErrorCodes.ShardPathEscapes, $"shard '{NameCheck.Escape(shard)}' is a symbolic link to '{real}', outside the model directory", indexPath, NameCheck.Escape(shard),
+                "Copy the shard into the model directory instead of linking to it.");
+        }
+
         return full;
+    }
+
+    /// <summary>Resolves every symbolic link along <paramref name="fullPath"/> (like realpath(3)); missing trailing parts are kept as written.</summary>
+    private static string RealPath(string fullPath, string indexPath, string shard)
+    {
+        var pending = new Stack<string>(fullPath.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var current = Path.GetPathRoot(fullPath) ?? Path.DirectorySeparatorChar.ToString();
+        var links = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+
+            var candidate = Path.Combine(current, part);
+            var target = new FileInfo(candidate).LinkTarget;
+            if (target is null)
+            {
+                current = candidate;
+                continue;
+            }
+
+            if (++links > 40)
+            {
+                throw Escapes(shard, indexPath);
+            }
+
+            var resolved = Path.GetFullPath(target, current);
+            foreach (var item in resolved.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
+            {
+                pending.Push(item);
+            }
+
+            current = Path.GetPathRoot(resolved) ?? Path.DirectorySeparatorChar.ToString();
+        }
+
+        return current;
     }
 
     private void OpenIndex(string directory, string indexPath)
     {
         JsonObject weightMap;
+        long? totalSize;
+        if (new FileInfo(indexPath).Length > SafetensorsHeaderParser.MaxHeaderBytes)
+        {
+            throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"the shard index is larger than {SafetensorsHeaderParser.MaxHeaderBytes} bytes", indexPath,
+                advice: "Regenerate the index; a real one is a few hundred kilobytes.");
+        }
+
         try
         {
             var root = JsonNode.Parse(File.ReadAllText(indexPath), documentOptions: Strict) as JsonObject;
             weightMap = root?["weight_map"] as JsonObject ?? throw new JsonException("no weight_map object");
+            totalSize = root!["metadata"] is JsonObject meta && meta["total_size"] is { } total
+                ? total is JsonValue tv && tv.GetValueKind() == JsonValueKind.Number && tv.TryGetValue<long>(out var t) && t >= 0 ? t
+                    : throw new JsonException("metadata.total_size is not a non-negative integer")
+                : null;
         }
         catch (JsonException ex)
         {
@@ -105,6 +171,7 @@ public sealed class ShardedCheckpoint : IDisposable
         var expected = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (tensor, node) in weightMap)
         {
+            NameCheck.Require(tensor, "weight_map tensor name", indexPath);
             var shard = node is JsonValue v && v.TryGetValue<string>(out var s) ? s
                 : throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, "weight_map values must be file names", indexPath, tensor);
             var full = ResolveShardPath(directory, shard, indexPath);
@@ -113,7 +180,7 @@ public sealed class ShardedCheckpoint : IDisposable
             {
                 if (!File.Exists(full))
                 {
-                    throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"the index names the missing shard '{shard}'", indexPath, tensor);
+                    throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"the index names the missing shard '{NameCheck.Escape(shard)}'", indexPath, tensor);
                 }
 
                 var file = SafetensorsFile.Open(full);
@@ -135,6 +202,13 @@ public sealed class ShardedCheckpoint : IDisposable
             var extra = owner.Keys.First(k => !expected.ContainsKey(k));
             throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"shard tensor '{extra}' is not listed in the index", indexPath, extra);
         }
+
+        var actual = files.Sum(f => f.Tensors.Values.Sum(t => t.ByteCount));
+        if (totalSize is { } declared && declared != actual)
+        {
+            throw new LlamaMoeException(FormatErrorCodes.ShardIndexInvalid, $"metadata.total_size is {declared} but the shards hold {actual} bytes of tensor data", indexPath, "metadata.total_size",
+                "Regenerate the index; a wrong total size means the index does not describe these shards.");
+        }
     }
 
     private void Add(SafetensorsFile file, string? indexPath)
@@ -153,7 +227,7 @@ public sealed class ShardedCheckpoint : IDisposable
         new(FormatErrorCodes.TensorNotFound, $"tensor '{name}' is not in the checkpoint", key: name);
 
     private static LlamaMoeException Escapes(string shard, string indexPath) =>
-        new(FormatErrorCodes.ShardPathEscapes, $"shard path '{shard}' leaves the model directory", indexPath, shard,
+        new(FormatErrorCodes.ShardPathEscapes, $"shard path '{NameCheck.Escape(shard)}' leaves the model directory", indexPath, NameCheck.Escape(shard),
             "Shard names must be plain file names inside the model directory.");
 
     /// <inheritdoc />

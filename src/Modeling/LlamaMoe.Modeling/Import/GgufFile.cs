@@ -20,6 +20,9 @@ public sealed class GgufFile
     private const uint Magic = 0x46554747; // "GGUF"
     private const int MaxDims = 4;
 
+    /// <summary>The largest accepted <c>general.alignment</c> (1 MiB; llama.cpp writes 32).</summary>
+    public const long MaxAlignment = 1L << 20;
+
     private GgufFile(string path, uint version, Dictionary<string, object> metadata, List<GgufTensorInfo> tensors)
     {
         Path = path;
@@ -62,6 +65,7 @@ public sealed class GgufFile
         for (long i = 0; i < kvCount; i++)
         {
             var key = r.String();
+            NameCheck.Require(key, "metadata key", path);
             var type = r.U32();
             if (!metadata.TryAdd(key, r.Value(type, depth: 0)))
             {
@@ -74,17 +78,18 @@ public sealed class GgufFile
         for (long i = 0; i < tensorCount; i++)
         {
             var name = r.String();
+            NameCheck.Require(name, "tensor name", path);
             var nDims = r.U32();
             if (nDims is 0 or > MaxDims)
             {
-                throw r.OutOfBounds($"tensor '{name}' has {nDims} dimensions");
+                throw r.OutOfBounds($"tensor '{name}' has {nDims} dimensions (1 to {MaxDims} supported)", name);
             }
 
             var dims = new long[nDims];
             for (var d = 0; d < nDims; d++)
             {
                 var dim = r.U64();
-                dims[d] = dim is 0 or > int.MaxValue ? throw r.OutOfBounds($"tensor '{name}' has dimension {dim}") : (long)dim;
+                dims[d] = dim is 0 or > int.MaxValue ? throw r.OutOfBounds($"tensor '{name}' has dimension {dim}", name) : (long)dim;
             }
 
             if (!names.Add(name))
@@ -95,13 +100,30 @@ public sealed class GgufFile
             infos.Add((name, dims, r.U32(), r.U64()));
         }
 
-        var alignment = metadata.TryGetValue("general.alignment", out var a) ? Convert.ToInt64(a, System.Globalization.CultureInfo.InvariantCulture) : 32;
-        if (alignment <= 0 || alignment > 1 << 20 || (alignment & (alignment - 1)) != 0)
+        if (metadata.TryGetValue("split.count", out var splitCount))
         {
-            throw r.OutOfBounds($"general.alignment {alignment} is not a power of two");
+            var splits = AsUnsigned(splitCount) ?? throw new LlamaMoeException(FormatErrorCodes.GgufMissingMetadata, "split.count is not an integer", path, "split.count");
+            if (splits > 1)
+            {
+                throw new LlamaMoeException(FormatErrorCodes.GgufSplitUnsupported, $"this is part of a split GGUF ({splits} files); split GGUF files are not supported", path, "split.count",
+                    "Merge the parts into one file first (llama-gguf-split --merge).");
+            }
+        }
+
+        var alignment = 32L;
+        if (metadata.TryGetValue("general.alignment", out var a))
+        {
+            var value = AsUnsigned(a) ?? throw r.OutOfBounds($"general.alignment is a {Describe(a)}, not an unsigned integer", "general.alignment");
+            if (value is 0 or > MaxAlignment || (value & (value - 1)) != 0)
+            {
+                throw r.OutOfBounds($"general.alignment {value} is not a power of two between 1 and {MaxAlignment}", "general.alignment");
+            }
+
+            alignment = (long)value;
         }
 
         var dataStart = (stream.Position + alignment - 1) / alignment * alignment;
+        var dataLength = stream.Length - dataStart;
         var tensors = new List<GgufTensorInfo>();
         foreach (var (name, dims, type, offset) in infos)
         {
@@ -115,25 +137,91 @@ public sealed class GgufFile
             long elements = 1;
             foreach (var d in dims)
             {
-                elements = d > long.MaxValue / elements ? throw r.OutOfBounds($"tensor '{name}' is too large") : elements * d;
+                elements = d > long.MaxValue / elements ? throw r.OutOfBounds($"tensor '{name}' is too large", name) : elements * d;
             }
 
-            var bytes = elements > long.MaxValue / elementSize ? throw r.OutOfBounds($"tensor '{name}' is too large") : elements * elementSize;
-            if (offset > (ulong)(stream.Length - dataStart) || (long)offset % alignment != 0 || bytes > stream.Length - dataStart - (long)offset)
+            var bytes = elements > long.MaxValue / elementSize ? throw r.OutOfBounds($"tensor '{name}' is too large", name) : elements * elementSize;
+            if (dataLength < 0 || offset > (ulong)dataLength || (long)offset % alignment != 0 || bytes > dataLength - (long)offset)
             {
-                throw r.OutOfBounds($"tensor '{name}' data (offset {offset}, {bytes} bytes) lies outside the file");
+                throw r.OutOfBounds($"tensor '{name}' data (offset {offset}, {bytes} bytes) lies outside the {Math.Max(0, dataLength)}-byte data section or is not aligned to {alignment}", name);
             }
 
             tensors.Add(new GgufTensorInfo(name, dims, type, dataStart + (long)offset, bytes));
         }
 
+        CheckLayout(tensors, dataStart, stream.Length, alignment, path);
         return new GgufFile(path, version, metadata, tensors);
     }
+
+    /// <summary>
+    /// Every byte of the data section must belong to exactly one tensor: sorted by offset, each tensor starts at the first
+    /// aligned offset after the previous one (the first at 0), and the file ends after the last tensor (plus at most its padding).
+    /// </summary>
+    private static void CheckLayout(List<GgufTensorInfo> tensors, long dataStart, long fileLength, long alignment, string path)
+    {
+        var cursor = dataStart;
+        string? previous = null;
+        foreach (var tensor in tensors.OrderBy(t => t.Offset))
+        {
+            if (tensor.Offset < cursor)
+            {
+                throw new LlamaMoeException(FormatErrorCodes.GgufUnexplainedBytes, $"the data of tensor '{tensor.Name}' overlaps that of '{previous}'", path, tensor.Name,
+                    "The file is damaged or hostile; re-convert it.");
+            }
+
+            var expected = previous is null ? dataStart : Align(cursor, alignment);
+            if (tensor.Offset != expected)
+            {
+                throw new LlamaMoeException(FormatErrorCodes.GgufUnexplainedBytes, $"bytes {cursor}..{tensor.Offset} of the file belong to no tensor (a gap before '{tensor.Name}')", path, tensor.Name,
+                    "The file is damaged or hostile; re-convert it.");
+            }
+
+            cursor = tensor.Offset + tensor.ByteCount;
+            previous = tensor.Name;
+        }
+
+        var end = previous is null ? Math.Min(cursor, fileLength) : cursor;
+        if (fileLength < end || fileLength > Align(end, alignment))
+        {
+            throw new LlamaMoeException(FormatErrorCodes.GgufUnexplainedBytes, $"{fileLength - end} trailing bytes after the last tensor (ending at {end}) belong to no tensor", path, previous,
+                "The file is damaged or has data appended; re-convert it.");
+        }
+    }
+
+    private static long Align(long offset, long alignment) => offset > long.MaxValue - alignment ? offset : (offset + alignment - 1) / alignment * alignment;
+
+    private static ulong? AsUnsigned(object value) => value switch
+    {
+        byte b => b,
+        ushort u => u,
+        uint u => u,
+        ulong u => u,
+        sbyte s when s >= 0 => (ulong)s,
+        short s when s >= 0 => (ulong)s,
+        int s when s >= 0 => (ulong)s,
+        long s when s >= 0 => (ulong)s,
+        _ => null,
+    };
+
+    private static string Describe(object value) => value switch
+    {
+        string => "string",
+        object[] => "array",
+        bool => "bool",
+        float or double => "floating-point number",
+        _ => "negative integer",
+    };
 
     /// <summary>A bounds-checked little-endian reader over the file.</summary>
     private sealed class BoundedReader(FileStream stream, string path)
     {
         private const int MaxDepth = 4;
+
+        // Shared boxes for one-byte values, so that a u8/i8/bool array costs 8 bytes of memory per file byte, not 32.
+        private static readonly object[] ByteBoxes = Enumerable.Range(0, 256).Select(i => (object)(byte)i).ToArray();
+        private static readonly object[] SByteBoxes = Enumerable.Range(0, 256).Select(i => (object)unchecked((sbyte)i)).ToArray();
+        private static readonly object True = true;
+        private static readonly object False = false;
         private readonly BinaryReader reader = new(stream, Encoding.UTF8, leaveOpen: true);
 
         private long Remaining => stream.Length - stream.Position;
@@ -155,14 +243,14 @@ public sealed class GgufFile
 
         public object Value(uint type, int depth) => type switch
         {
-            0 => Need(1).reader.ReadByte(),
-            1 => Need(1).reader.ReadSByte(),
+            0 => ByteBoxes[Need(1).reader.ReadByte()],
+            1 => SByteBoxes[Need(1).reader.ReadByte()],
             2 => Need(2).reader.ReadUInt16(),
             3 => Need(2).reader.ReadInt16(),
             4 => Need(4).reader.ReadUInt32(),
             5 => Need(4).reader.ReadInt32(),
             6 => Need(4).reader.ReadSingle(),
-            7 => Need(1).reader.ReadByte() != 0,
+            7 => Need(1).reader.ReadByte() != 0 ? True : False,
             8 => String(),
             9 => Array(depth),
             10 => Need(8).reader.ReadUInt64(),
@@ -171,8 +259,8 @@ public sealed class GgufFile
             _ => throw new LlamaMoeException(FormatErrorCodes.GgufUnsupportedType, $"metadata value type {type} is not in the GGUF specification", path),
         };
 
-        public LlamaMoeException OutOfBounds(string message) =>
-            new(FormatErrorCodes.GgufOutOfBounds, "invalid GGUF file: " + message, path, advice: "The file is truncated or damaged; re-download or re-convert it.");
+        public LlamaMoeException OutOfBounds(string message, string? key = null) =>
+            new(FormatErrorCodes.GgufOutOfBounds, "invalid GGUF file: " + message, path, key, "The file is truncated or damaged; re-download or re-convert it.");
 
         private object[] Array(int depth)
         {

@@ -34,6 +34,11 @@ public static class GgufImporter
         var dim = Int(file, "llama.embedding_length");
         var byName = file.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var embedding = Required(byName, "token_embd.weight", file);
+        if (embedding.Dims.Length != 2)
+        {
+            throw Inconsistent(file, $"token_embd.weight has {embedding.Dims.Length} dimensions; a llama embedding is a 2-D [embedding_length, vocab] matrix", "token_embd.weight");
+        }
+
         var vocab = (int)embedding.Dims[1];
         var config = new LlamaConfig
         {
@@ -41,15 +46,32 @@ public static class GgufImporter
             NumAttentionHeads = heads, NumKeyValueHeads = kvHeads, MaxPositionEmbeddings = Int(file, "llama.context_length"),
             RopeTheta = file.Metadata.ContainsKey("llama.rope.freq_base") ? Double(file, "llama.rope.freq_base") : 10000.0,
             RmsNormEps = Double(file, "llama.attention.layer_norm_rms_epsilon"),
-            BosTokenId = file.Metadata.ContainsKey("tokenizer.ggml.bos_token_id") ? Int(file, "tokenizer.ggml.bos_token_id") : 1,
-            EosTokenIds = [file.Metadata.ContainsKey("tokenizer.ggml.eos_token_id") ? Int(file, "tokenizer.ggml.eos_token_id") : 2],
+            BosTokenId = TokenId(file, "tokenizer.ggml.bos_token_id", 1, vocab),
+            EosTokenIds = [TokenId(file, "tokenizer.ggml.eos_token_id", 2, vocab)],
             TorchDtype = "float32",
-        };
+        }.Validate(file.Path); // before HeadDim is used: a zero head count is a coded error, not a division by zero
+        OptionalTokenId(file, "tokenizer.ggml.unknown_token_id", vocab);
+        OptionalTokenId(file, "tokenizer.ggml.padding_token_id", vocab);
         if (file.Metadata.ContainsKey("llama.rope.dimension_count") && Int(file, "llama.rope.dimension_count") != config.HeadDim)
         {
             throw new LlamaMoeException(FormatErrorCodes.GgufMissingMetadata, "partial rotary embeddings (rope.dimension_count != head_dim) are not supported", file.Path, "llama.rope.dimension_count");
         }
 
+        if (file.Metadata.TryGetValue("tokenizer.ggml.tokens", out var tokens) && (tokens is not object[] list || list.Length != vocab))
+        {
+            throw Inconsistent(file, tokens is object[] l
+                ? $"the tokenizer has {l.Length} tokens but token_embd.weight has {vocab} rows; every token needs exactly one embedding row"
+                : "tokenizer.ggml.tokens is not an array", "tokenizer.ggml.tokens");
+        }
+
+        if (config.NumHiddenLayers > (file.Tensors.Count - 2) / LayerNames.Length)
+        {
+            // Checked before anything is sized by block_count: a hostile 2^31-1 must not build billions of expected names.
+            throw Inconsistent(file, $"llama.block_count {config.NumHiddenLayers} needs {LayerNames.Length} tensors per block, but the file has only {file.Tensors.Count} tensors",
+                "llama.block_count");
+        }
+
+        CheckShapes(file, byName, config);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -118,6 +140,69 @@ public static class GgufImporter
         t.Dispose();
         return f32;
     }
+
+    /// <summary>Every tensor must be one a llama model of this config uses, with exactly the shape it needs.</summary>
+    private static void CheckShapes(GgufFile file, Dictionary<string, GgufTensorInfo> byName, LlamaConfig config)
+    {
+        long dim = config.HiddenSize, q = config.QueryWidth, kv = config.KeyValueWidth, ffn = config.IntermediateSize, vocab = config.VocabSize;
+        var expected = new Dictionary<string, long[]>(StringComparer.Ordinal)
+        {
+            ["token_embd.weight"] = [dim, vocab], ["output_norm.weight"] = [dim], ["output.weight"] = [dim, vocab],
+        };
+        for (var i = 0; i < config.NumHiddenLayers; i++)
+        {
+            expected[$"blk.{i}.attn_norm.weight"] = [dim];
+            expected[$"blk.{i}.attn_q.weight"] = [dim, q];
+            expected[$"blk.{i}.attn_k.weight"] = [dim, kv];
+            expected[$"blk.{i}.attn_v.weight"] = [dim, kv];
+            expected[$"blk.{i}.attn_output.weight"] = [q, dim];
+            expected[$"blk.{i}.ffn_norm.weight"] = [dim];
+            expected[$"blk.{i}.ffn_gate.weight"] = [dim, ffn];
+            expected[$"blk.{i}.ffn_up.weight"] = [dim, ffn];
+            expected[$"blk.{i}.ffn_down.weight"] = [ffn, dim];
+        }
+
+        foreach (var tensor in file.Tensors)
+        {
+            if (!expected.TryGetValue(tensor.Name, out var shape))
+            {
+                throw Inconsistent(file, $"tensor '{tensor.Name}' is not part of a llama model with llama.block_count {config.NumHiddenLayers}; importing without it would change the model",
+                    tensor.Name);
+            }
+
+            if (!shape.SequenceEqual(tensor.Dims))
+            {
+                throw Inconsistent(file, $"tensor '{tensor.Name}' has GGUF dims [{string.Join(", ", tensor.Dims)}] but the metadata implies [{string.Join(", ", shape)}]", tensor.Name);
+            }
+        }
+    }
+
+    private static int TokenId(GgufFile file, string key, int fallback, int vocab)
+    {
+        if (!file.Metadata.ContainsKey(key))
+        {
+            return fallback;
+        }
+
+        var id = Int(file, key);
+        return id < vocab ? id : throw Inconsistent(file, $"{key} {id} is outside the vocabulary of {vocab} tokens", key);
+    }
+
+    /// <summary>An optional id (unknown, padding): llama.cpp writes -1 (as int32, or as uint32 0xFFFFFFFF) for "none".</summary>
+    private static void OptionalTokenId(GgufFile file, string key, int vocab)
+    {
+        if (file.Metadata.TryGetValue(key, out var v) && !IsNoToken(v))
+        {
+            TokenId(file, key, 0, vocab);
+        }
+    }
+
+    /// <summary>Whether a token-id value is llama.cpp's "none" (-1, also stored as the unsigned all-ones value).</summary>
+    internal static bool IsNoToken(object value) =>
+        (value is int i && i == -1) || (value is long l && l == -1) || (value is uint u && u == uint.MaxValue) || (value is ulong ul && ul == ulong.MaxValue);
+
+    private static LlamaMoeException Inconsistent(GgufFile file, string message, string key) =>
+        new(FormatErrorCodes.GgufInconsistent, "inconsistent GGUF file: " + message, file.Path, key, "The file is damaged or was converted wrongly; re-convert it with llama.cpp's convert script.");
 
     private static GgufTensorInfo Required(Dictionary<string, GgufTensorInfo> byName, string name, GgufFile file) =>
         byName.TryGetValue(name, out var info) ? info

@@ -45,11 +45,19 @@ public static class Llama2cImporter
 
         var headDim = dim / heads;
         var kvDim = (long)kvHeads * headDim;
-        var perLayer = (2L * dim) + ((long)dim * dim * 2) + (2 * kvDim * dim) + (3L * dim * hidden);
-        var floats = (vocab * dim) + (layers * perLayer) + dim + ((long)seqLen * headDim) + (tied ? 0 : vocab * dim);
-        if (floats > (long.MaxValue - 28) / 4 || 28 + (floats * 4) != stream.Length)
+
+        // Int128 cannot overflow here: every factor is below 2^32, so each product is below 2^96.
+        Int128 perLayer = (2 * (Int128)dim) + ((Int128)dim * dim * 2) + (2 * (Int128)kvDim * dim) + (3 * (Int128)dim * hidden);
+        var floats = ((Int128)vocab * dim) + (layers * perLayer) + dim + ((Int128)seqLen * headDim) + (tied ? 0 : (Int128)vocab * dim);
+        var implied = 28 + (floats * 4);
+        if (implied != stream.Length)
         {
-            throw Invalid(path, $"the header implies {28 + (floats * 4)} bytes but the file has {stream.Length}");
+            throw Invalid(path, $"the header implies {implied} bytes but the file has {stream.Length}");
+        }
+
+        if (vocab > int.MaxValue)
+        {
+            throw Invalid(path, $"vocab_size {vocabRaw} is out of range");
         }
 
         var config = new LlamaConfig

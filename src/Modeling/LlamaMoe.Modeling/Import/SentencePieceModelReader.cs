@@ -20,11 +20,13 @@ public static class SentencePieceModelReader
     /// <summary>Reads <paramref name="path"/>.</summary>
     public static SentencePieceModel Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = ReadBounded(path);
         var pieces = new List<string>();
         var scores = new List<float>();
         var types = new List<int>();
-        int unk = 0, bos = 1, eos = 2, pad = -1;
+        long unk = 0, bos = 1, eos = 2, pad = -1;
+        long? vocabSize = null;
+        bool hasTrainer = false, hasNormalizer = false;
         var dummyPrefix = true;
         try
         {
@@ -37,7 +39,7 @@ public static class SentencePieceModelReader
                     var type = 1;
                     foreach (var (f, w, v, d) in Fields(data))
                     {
-                        if (f == 1 && w == 2) piece = Encoding.UTF8.GetString(d);
+                        if (f == 1 && w == 2) piece = StrictUtf8.GetString(d);
                         else if (f == 2 && w == 5) score = BitConverter.ToSingle(d);
                         else if (f == 3 && w == 0) type = (int)v;
                     }
@@ -48,17 +50,20 @@ public static class SentencePieceModelReader
                 }
                 else if (field == 2 && wire == 2)
                 {
+                    hasTrainer = true;
                     foreach (var (f, w, v, _) in Fields(data))
                     {
                         if (w != 0) continue;
-                        if (f == 40) unk = (int)(long)v;
-                        else if (f == 41) bos = (int)(long)v;
-                        else if (f == 42) eos = (int)(long)v;
-                        else if (f == 43) pad = (int)(long)v;
+                        if (f == 4) vocabSize = (long)v;
+                        else if (f == 40) unk = (long)v;
+                        else if (f == 41) bos = (long)v;
+                        else if (f == 42) eos = (long)v;
+                        else if (f == 43) pad = (long)v;
                     }
                 }
                 else if (field == 3 && wire == 2)
                 {
+                    hasNormalizer = true;
                     foreach (var (f, w, v, _) in Fields(data))
                     {
                         if (f == 3 && w == 0) dummyPrefix = v != 0;
@@ -71,7 +76,47 @@ public static class SentencePieceModelReader
             throw Malformed(path, ex.Message);
         }
 
-        return pieces.Count == 0 ? throw Malformed(path, "no pieces") : new SentencePieceModel(pieces, scores, types, unk, bos, eos, pad, dummyPrefix);
+        // A protobuf message cut at a field boundary still parses; the specs that follow the pieces and the vocabulary
+        // size they record are what expose a truncated file.
+        if (pieces.Count == 0)
+        {
+            throw Malformed(path, "no pieces");
+        }
+
+        if (!hasTrainer || !hasNormalizer)
+        {
+            throw Malformed(path, $"the {(hasTrainer ? "normalizer_spec" : "trainer_spec")} is missing (the file is probably truncated)");
+        }
+
+        if (vocabSize is { } declared && declared != pieces.Count)
+        {
+            throw Malformed(path, $"trainer_spec.vocab_size is {declared} but the file holds {pieces.Count} pieces (the file is probably truncated)");
+        }
+
+        if (unk < 0 || unk >= pieces.Count || bos < -1 || bos >= pieces.Count || eos < -1 || eos >= pieces.Count || pad < -1 || pad >= pieces.Count)
+        {
+            throw Malformed(path, $"a special token id (unk {unk}, bos {bos}, eos {eos}, pad {pad}) is outside the {pieces.Count}-piece vocabulary");
+        }
+
+        return new SentencePieceModel(pieces, scores, types, (int)unk, (int)bos, (int)eos, (int)pad, dummyPrefix);
+    }
+
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+
+    /// <summary>The largest accepted tokenizer.model (256 MB; real ones are well under 10 MB).</summary>
+    public const long MaxBytes = 256L << 20;
+
+    private static byte[] ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (stream.Length > MaxBytes)
+        {
+            throw Malformed(path, $"the file is {stream.Length} bytes, more than the {MaxBytes}-byte limit for a tokenizer");
+        }
+
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     private static IEnumerable<(int Field, int Wire, ulong Value, byte[] Data)> Fields(byte[] buffer)
@@ -80,7 +125,7 @@ public static class SentencePieceModelReader
         while (pos < buffer.Length)
         {
             var tag = Varint(buffer, ref pos);
-            var field = (int)(tag >> 3);
+            var field = tag >> 3 is 0 or > int.MaxValue ? throw new ArgumentException($"invalid protobuf field number {tag >> 3}") : (int)(tag >> 3);
             var wire = (int)(tag & 7);
             switch (wire)
             {

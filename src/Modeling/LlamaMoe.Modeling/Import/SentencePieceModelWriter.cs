@@ -91,7 +91,14 @@ public static class SentencePieceModelWriter
             throw Bad(file, "tokenizer.ggml.scores");
         }
 
-        int Id(string key, int fallback) => file.Metadata.ContainsKey(key) ? GgufImporter.Int(file, key) : fallback;
+        int Id(string key, int fallback)
+        {
+            var id = file.Metadata.TryGetValue(key, out var raw) && !GgufImporter.IsNoToken(raw) ? GgufImporter.Int(file, key) : fallback;
+            return id < tokens.Count ? id
+                : throw new LlamaMoeException(FormatErrorCodes.TokenizerMalformed, $"GGUF tokenizer metadata '{key}' is {id}, outside the {tokens.Count}-token vocabulary", file.Path, key,
+                    "Re-convert the model, or pass its tokenizer with --tokenizer.");
+        }
+
         var addPrefix = !file.Metadata.TryGetValue("tokenizer.ggml.add_space_prefix", out var p) || p is true;
         return Build(tokens, scores, types, Id("tokenizer.ggml.unknown_token_id", 0), Id("tokenizer.ggml.bos_token_id", 1), Id("tokenizer.ggml.eos_token_id", 2), addPrefix);
     }

@@ -18,12 +18,14 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     /// <summary>Loads a <c>tokenizer.model</c> file.</summary>
     public static SentencePieceTextTokenizer Load(string path)
     {
+        // Our bounds-checked reader first: it refuses truncated or inconsistent files that the protobuf parser would accept.
+        Import.SentencePieceModelReader.Read(path);
+        using var stream = File.OpenRead(path);
         try
         {
-            using var stream = File.OpenRead(path);
             return new SentencePieceTextTokenizer(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false));
         }
-        catch (Exception ex) when (ex is not LlamaMoeException and not IOException and not UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not LlamaMoeException) // includes protobuf's InvalidProtocolBufferException, an IOException
         {
             throw new LlamaMoeException(FormatErrorCodes.TokenizerMalformed, "not a SentencePiece BPE model: " + ex.Message, path, inner: ex);
         }
