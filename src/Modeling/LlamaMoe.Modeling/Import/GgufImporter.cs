@@ -164,6 +164,13 @@ public static class GgufImporter
 
         foreach (var tensor in file.Tensors)
         {
+            if (tensor.Name == "rope_freqs.weight")
+            {
+                throw new LlamaMoeException(FormatErrorCodes.GgufInconsistent,
+                    "the file carries rope_freqs.weight (per-frequency RoPE factors, as llama.cpp writes for Llama 3.1 scaling); importing without them would change the model and they are not supported",
+                    file.Path, tensor.Name, "Import the Hugging Face checkpoint instead: its config.json carries the llama3 rope_scaling that LlamaMoe implements.");
+            }
+
             if (!expected.TryGetValue(tensor.Name, out var shape))
             {
                 throw Inconsistent(file, $"tensor '{tensor.Name}' is not part of a llama model with llama.block_count {config.NumHiddenLayers}; importing without it would change the model",
