@@ -20,7 +20,7 @@ public sealed class InspectCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var directory = arguments.Required(0, "the model directory");
+        var directory = arguments.ModelDirectory(0);
         arguments.ThrowOnUnused();
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
         var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
