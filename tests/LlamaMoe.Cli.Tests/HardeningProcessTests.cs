@@ -152,6 +152,22 @@ public sealed partial class HardeningProcessTests
         }
     }
 
+    [Test]
+    public void GgufWithZeroHeadsIsACodedErrorNotADivisionByZero()
+    {
+        var bytes = File.ReadAllBytes(SharedData.Stories260KGguf);
+        var key = "llama.attention.head_count"u8.ToArray();
+        var at = bytes.AsSpan().IndexOf((byte[])[.. key, 4, 0, 0, 0]);
+        Assert.That(at, Is.GreaterThan(0), "head_count (uint32) not found in the GGUF file");
+        BitConverter.TryWriteBytes(bytes.AsSpan(at + key.Length + 4, 4), 0u);
+        var path = dir.Combine("zero-heads.gguf");
+        File.WriteAllBytes(path, bytes);
+        var run = CliProcess.Run("import", path, "--out", dir.Combine("zero-heads"));
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Stderr);
+        Assert.That(run.Stderr, Does.Contain("error LMOE2004").And.Contain("num_attention_heads"));
+        AssertNoStackTrace(run.Stderr);
+    }
+
     private static IEnumerable<TestCaseData> BadOptions()
     {
         yield return new TestCaseData(new[] { "eval", "{model}", "--data", "{valid}", "--first", "-3" }, "--first").SetName("NegativeFirstIsAUsageError");

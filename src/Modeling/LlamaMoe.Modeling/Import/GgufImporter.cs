@@ -45,6 +45,7 @@ public static class GgufImporter
             EosTokenIds = [file.Metadata.ContainsKey("tokenizer.ggml.eos_token_id") ? Int(file, "tokenizer.ggml.eos_token_id") : 2],
             TorchDtype = "float32",
         };
+        config.Validate(file.Path).EnsureFitsInMemory(file.Path); // before HeadDim is used and before any tensor is read
         if (file.Metadata.ContainsKey("llama.rope.dimension_count") && Int(file, "llama.rope.dimension_count") != config.HeadDim)
         {
             throw new LlamaMoeException(FormatErrorCodes.GgufMissingMetadata, "partial rotary embeddings (rope.dimension_count != head_dim) are not supported", file.Path, "llama.rope.dimension_count");
