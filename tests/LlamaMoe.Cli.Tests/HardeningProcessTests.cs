@@ -259,6 +259,46 @@ public sealed partial class HardeningProcessTests
     }
 
     [Test]
+    public void InspectEscapesControlCharactersInTensorNames()
+    {
+        var copy = dir.Combine("evil-names");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(model))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        var weights = Path.Combine(copy, "model.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        var header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, headerLength))!.AsObject();
+        var entry = header["model.norm.weight"]!.DeepClone();
+        header.Remove("model.norm.weight");
+        header["model.norm\u001b[2J.weight"] = entry;
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        var padded = (json.Length + 7) / 8 * 8;
+        var rewritten = new byte[8 + padded + (bytes.Length - 8 - headerLength)];
+        BitConverter.TryWriteBytes(rewritten.AsSpan(0, 8), (ulong)padded);
+        json.CopyTo(rewritten, 8);
+        rewritten.AsSpan(8 + json.Length, padded - json.Length).Fill((byte)' ');
+        bytes.AsSpan(8 + headerLength).CopyTo(rewritten.AsSpan(8 + padded));
+        File.WriteAllBytes(weights, rewritten);
+
+        var run = CliProcess.Run("inspect", copy);
+        var output = run.Stdout + run.Stderr;
+        Assert.That(output.Contains('\u001b', StringComparison.Ordinal), Is.False, "a control character reached the terminal");
+        if (run.ExitCode == 0)
+        {
+            Assert.That(run.Stdout, Does.Contain("model.norm\\x1b[2J.weight"));
+        }
+        else
+        {
+            Assert.That(run.Stderr, Does.Match(@"error LMOE\d{4}: "));
+            AssertNoStackTrace(run.Stderr);
+        }
+    }
+
+    [Test]
     public void AnUnexpectedExceptionPrintsOneCodedLineAndWritesTheTraceToAFile()
     {
         // A tokenizer.model that is not a protobuf: whichever layer refuses it, the CLI must print one coded line, never a trace;
