@@ -91,6 +91,54 @@ public sealed class CliArguments
             : throw new CliUsageException($"option --{name} expects an integer, got '{text}'");
     }
 
+    /// <summary>An integer option of at least <paramref name="minimum"/>, or the default; a smaller value is a usage error naming the option.</summary>
+    public int Int(string name, int defaultValue, int minimum)
+    {
+        var value = Int(name, defaultValue);
+        return value >= minimum || Option(name) is null
+            ? value
+            : throw new CliUsageException($"option --{name} must be at least {minimum}, got {value}");
+    }
+
+    /// <summary>
+    /// The model directory at positional <paramref name="index"/>: a usage error when it is missing, and LMOE0905 when the path
+    /// does not exist or is not a directory (before anything inside it is looked for).
+    /// </summary>
+    public string ModelDirectory(int index)
+    {
+        var path = Required(index, "the model directory");
+        if (Directory.Exists(path))
+        {
+            return path;
+        }
+
+        throw new LlamaMoeException(ModelDirectoryMissingCode,
+            File.Exists(path) ? "the model path is a file, not a model directory" : "the model directory does not exist",
+            path, advice: "Name a folder holding config.json, the weights and tokenizer.model (for example the --out folder of 'llama-moe import').");
+    }
+
+    /// <summary>
+    /// The value of an option naming a directory to write (null when absent); LMOE0904 when it names an existing file or
+    /// something else that is not a directory.
+    /// </summary>
+    public string? OutputDirectory(string name)
+    {
+        var path = Option(name);
+        if (path is null || Directory.Exists(path) || !Path.Exists(path))
+        {
+            return path;
+        }
+
+        throw new LlamaMoeException(OutputIsFileCode, $"--{name} names an existing file; a model directory is written there", path, name,
+            $"Name a new or existing directory for --{name}, or remove the file.");
+    }
+
+    /// <summary>LMOE0904: an option naming a directory to write names an existing file.</summary>
+    public const string OutputIsFileCode = "LMOE0904";
+
+    /// <summary>LMOE0905: the model directory named on the command line does not exist or is a file.</summary>
+    public const string ModelDirectoryMissingCode = "LMOE0905";
+
     /// <summary>A floating-point option, or the default.</summary>
     public double Double(string name, double defaultValue)
     {

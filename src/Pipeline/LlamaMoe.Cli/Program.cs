@@ -41,7 +41,7 @@ if (args[0] == "--version")
 if (!commands.TryGetValue(args[0], out var selected))
 {
     var suggestion = commands.Keys.OrderBy(k => EditDistance(k, args[0])).First();
-    Console.Error.WriteLine($"llama-moe: unknown command '{args[0]}'. Did you mean '{suggestion}'? Run 'llama-moe --help' for the list.");
+    Console.Error.WriteLine($"llama-moe: unknown command '{TerminalText.Escape(args[0])}'. Did you mean '{suggestion}'? Run 'llama-moe --help' for the list.");
     return ExitCodes.Usage;
 }
 
@@ -71,7 +71,7 @@ try
 }
 catch (CliUsageException ex)
 {
-    Console.Error.WriteLine($"llama-moe {selected.Name}: {ex.Message}.");
+    Console.Error.WriteLine(TerminalText.Escape($"llama-moe {selected.Name}: {ex.Message}."));
     Console.Error.WriteLine(selected.Usage);
     return ExitCodes.Usage;
 }
@@ -82,13 +82,19 @@ catch (TorchUnavailableException ex)
 }
 catch (LlamaMoeException ex)
 {
-    Console.Error.WriteLine(ex.ToCanonicalString());
+    Console.Error.WriteLine(TerminalText.Escape(ex.ToCanonicalString(), keepNewlines: true));
     return ExitCodes.Failure;
 }
 catch (OperationCanceledException)
 {
     Console.Error.WriteLine("llama-moe: cancelled; nothing half-written was published. Run the same command again to resume.");
     return ExitCodes.Cancelled;
+}
+catch (Exception ex)
+{
+    // Last resort: never print a stack trace; write it to a file and say where (LMOE0999).
+    Console.Error.WriteLine(CrashReport.Write(ex, args));
+    return ExitCodes.Failure;
 }
 
 static int EditDistance(string a, string b)

@@ -68,7 +68,7 @@ public sealed class CalibrationArtifact : IDisposable
         JsonObject json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(jsonPath)) as JsonObject ?? throw new JsonException("not an object");
+            json = JsonNode.Parse(File.ReadAllText(jsonPath), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw new JsonException("not an object");
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {

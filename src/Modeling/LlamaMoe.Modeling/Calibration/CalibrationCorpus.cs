@@ -27,8 +27,8 @@ public static class CalibrationCorpus
     {
         IEnumerable<EncodedExample> examples = format switch
         {
-            "text" => EvaluationCorpus.PlainText(File.ReadAllText(path), tokenizer, maxLength).Select(s => EncodedExample.AllTargets(s.ToArray())),
-            "stories" => EvaluationCorpus.Stories(File.ReadAllText(path), tokenizer, maxLength).Select(s => EncodedExample.AllTargets(s.ToArray())),
+            "text" => EvaluationCorpus.PlainText(Data.InputFile.ReadAllText(path), tokenizer, maxLength).Select(s => EncodedExample.AllTargets(s.ToArray())),
+            "stories" => EvaluationCorpus.Stories(Data.InputFile.ReadAllText(path), tokenizer, maxLength).Select(s => EncodedExample.AllTargets(s.ToArray())),
             "chat" => EncodeChats(path, tokenizer, ChatTemplates.Get(chatTemplate), maxLength),
             _ => throw new LlamaMoeException(ConstructionErrorCodes.UnknownMethod, $"unknown calibration format '{format}'", path, "calibration-format",
                 "Use text, stories or chat."),

@@ -168,6 +168,43 @@ public sealed record LlamaConfig
         }
     }
 
+    /// <summary>LMOE0906: the model described by a config needs more memory than the machine has available.</summary>
+    public const string TooLargeForMemoryCode = "LMOE0906";
+
+    /// <summary>
+    /// The parameter count of a dense model of this shape (embeddings, attention, MLP, norms and an untied head), computed in
+    /// floating point so absurd sizes cannot overflow. Call after <see cref="Validate"/>.
+    /// </summary>
+    public double EstimatedParameterCount()
+    {
+        double hidden = HiddenSize;
+        var perLayer = hidden * ((double)NumAttentionHeads * HeadDim + 2.0 * NumKeyValueHeads * HeadDim) + (double)NumAttentionHeads * HeadDim * hidden
+            + 3.0 * hidden * IntermediateSize + 2.0 * hidden;
+        return (double)VocabSize * hidden * (TieWordEmbeddings ? 1 : 2) + NumHiddenLayers * perLayer + hidden;
+    }
+
+    /// <summary>
+    /// Refuses (LMOE0906) a config whose parameters, at <paramref name="bytesPerParameter"/> bytes each, would not fit in the
+    /// memory available to this process (<see cref="GC.GetGCMemoryInfo()"/>), before anything is allocated.
+    /// </summary>
+    /// <param name="filePath">The config file, for the error location.</param>
+    /// <param name="bytesPerParameter">Bytes per parameter while the model is built (4: float32).</param>
+    public LlamaConfig EnsureFitsInMemory(string? filePath = null, int bytesPerParameter = 4)
+    {
+        var needed = EstimatedParameterCount() * bytesPerParameter;
+        var available = (double)GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && needed > available)
+        {
+            throw new LlamaMoeException(TooLargeForMemoryCode,
+                $"the model needs about {needed / (1L << 30):N1} GiB for its parameters ({EstimatedParameterCount():N0} at {bytesPerParameter} bytes), more than the {available / (1L << 30):N1} GiB of memory available; " +
+                $"vocab_size {VocabSize}, hidden_size {HiddenSize}, intermediate_size {IntermediateSize}, num_hidden_layers {NumHiddenLayers}",
+                filePath, "vocab_size/hidden_size/intermediate_size/num_hidden_layers",
+                "Check those values in config.json (a typo can make them absurd), or run on a machine with more memory.");
+        }
+
+        return this;
+    }
+
     private static void Positive(int value, string key, string? filePath)
     {
         if (value <= 0)

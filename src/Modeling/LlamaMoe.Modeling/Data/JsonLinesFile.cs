@@ -9,12 +9,7 @@ public static class JsonLinesFile
     /// <summary>Opens a text file, decompressing it when its name ends in <c>.gz</c>.</summary>
     public static TextReader OpenText(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw DataErrors.FileNotFound(path);
-        }
-
-        Stream stream = File.OpenRead(path);
+        Stream stream = InputFile.OpenRead(path);
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
         {
             stream = new GZipStream(stream, CompressionMode.Decompress);
@@ -33,7 +28,7 @@ public static class JsonLinesFile
         var results = new List<T>();
         using var reader = OpenText(path);
         var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        while (InputFile.ReadLine(reader, path, lineNumber + 1) is { } line)
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line))
@@ -44,7 +39,7 @@ public static class JsonLinesFile
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(line);
+                document = JsonDocument.Parse(line, new JsonDocumentOptions { AllowDuplicateProperties = false });
             }
             catch (JsonException ex)
             {

@@ -12,7 +12,7 @@ public static class TextDocumentReader
     public static IReadOnlyList<DataExample> ReadPlain(string path)
     {
         using var reader = JsonLinesFile.OpenText(path);
-        var text = reader.ReadToEnd();
+        var text = InputFile.ReadAllText(reader, path);
         return string.IsNullOrWhiteSpace(text) ? [] : [new TextExample(text, path, 1)];
     }
 
@@ -31,7 +31,7 @@ public static class TextDocumentReader
         var current = new StringBuilder();
         var lineNumber = 0;
         var firstLine = 1;
-        while (reader.ReadLine() is { } line)
+        while (InputFile.ReadLine(reader, path, lineNumber + 1) is { } line)
         {
             lineNumber++;
             if (line.Trim() == EndOfTextMarker)

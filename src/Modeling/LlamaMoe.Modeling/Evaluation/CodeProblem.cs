@@ -51,7 +51,9 @@ public static class CodeProblems
                 throw DataErrors.BadField(path, line, "test_list", "'test_list' must be an array of assert statements");
             }
 
-            var tests = list.EnumerateArray().Select(t => t.GetString() ?? string.Empty).ToList();
+            var tests = list.EnumerateArray().Select((t, i) => t.ValueKind == JsonValueKind.String
+                ? t.GetString()!
+                : throw DataErrors.BadField(path, line, "test_list", $"'test_list' item {i} must be a string (an assert statement), not {t.ValueKind}")).ToList();
             var id = root.TryGetProperty("task_id", out var taskId) ? taskId.ToString() : line.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return new CodeProblem(
                 "Mbpp/" + id,

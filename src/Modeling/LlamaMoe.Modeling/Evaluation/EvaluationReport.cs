@@ -31,6 +31,21 @@ public static class EvaluationReport
         WriteAtomically(Path.Combine(folder, "report.md"), Markdown(title, scores, expertUsage, plots));
     }
 
+    /// <summary>
+    /// A number for a JSON document: the value when finite, null for NaN or an infinity (which JSON cannot hold and the
+    /// serializer refuses); pair it with <see cref="NonFiniteName"/> to flag what was dropped.
+    /// </summary>
+    public static double? FiniteOrNull(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+
+    /// <summary><c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c> for a non-finite value; null for a finite value or null.</summary>
+    public static string? NonFiniteName(double? value) => value switch
+    {
+        double.NaN => "NaN",
+        double.PositiveInfinity => "Infinity",
+        double.NegativeInfinity => "-Infinity",
+        _ => null,
+    };
+
     private static string Json(string title, IReadOnlyList<TaskScore> scores, IReadOnlyDictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> usage)
     {
         var root = new JsonObject
@@ -38,17 +53,18 @@ public static class EvaluationReport
             ["model"] = title,
             ["tasks"] = new JsonArray(scores.Select(s => (JsonNode)new JsonObject
             {
-                ["task"] = s.Task, ["metric"] = s.Metric, ["value"] = s.Value, ["count"] = s.Count, ["baseline"] = s.Baseline, ["note"] = s.Note,
+                ["task"] = s.Task, ["metric"] = s.Metric, ["value"] = FiniteOrNull(s.Value), ["count"] = s.Count, ["baseline"] = FiniteOrNull(s.Baseline), ["note"] = s.Note,
+                ["non_finite"] = NonFiniteName(s.Value) is { } bad ? bad : null,
             }).ToArray()),
             ["expert_usage"] = new JsonObject(usage.Select(kv => new KeyValuePair<string, JsonNode?>(
                 kv.Key.ToString().ToLowerInvariant(),
                 new JsonArray(kv.Value.Select(l => (JsonNode)new JsonObject
                 {
                     ["layer"] = l.Layer,
-                    ["load"] = new JsonArray(l.LoadFractions.Select(f => (JsonNode)JsonValue.Create(f)).ToArray()),
-                    ["max_load"] = l.MaxLoadFraction,
-                    ["load_cv"] = l.LoadCoefficientOfVariation,
-                    ["token_entropy"] = l.TokenEntropy,
+                    ["load"] = new JsonArray(l.LoadFractions.Select(f => (JsonNode?)FiniteOrNull(f)).ToArray()),
+                    ["max_load"] = FiniteOrNull(l.MaxLoadFraction),
+                    ["load_cv"] = FiniteOrNull(l.LoadCoefficientOfVariation),
+                    ["token_entropy"] = FiniteOrNull(l.TokenEntropy),
                     ["tokens"] = l.Tokens,
                 }).ToArray())))),
         };

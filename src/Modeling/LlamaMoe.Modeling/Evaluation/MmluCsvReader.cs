@@ -35,7 +35,7 @@ public static class MmluCsvReader
 
         var subject = SubjectOf(path);
         var items = new List<MmluItem>();
-        foreach (var (fields, line) in ParseCsv(File.ReadAllText(path, Encoding.UTF8)))
+        foreach (var (fields, line) in ParseCsv(Data.InputFile.ReadAllText(path)))
         {
             if (line == 1 && fields.Count == 6 && fields[0] == "question" && fields[5] == "answer")
             {

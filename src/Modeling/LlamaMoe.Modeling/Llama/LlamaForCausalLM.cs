@@ -18,7 +18,7 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguag
     /// <summary>Builds a randomly initialised model (float32, CPU); cast and move it with <c>to(...)</c>.</summary>
     public LlamaForCausalLM(LlamaConfig config, LlamaBlockFactories? factories = null) : base(nameof(LlamaForCausalLM))
     {
-        Config = config.Validate();
+        Config = config.Validate().EnsureFitsInMemory();
         Model = new LlamaModel(config, factories ?? LlamaBlockFactories.Dense);
         register_module("model", Model);
         if (!config.TieWordEmbeddings)
@@ -89,7 +89,8 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLanguag
     /// <param name="factories">Block factories (MoE); null for dense.</param>
     public static LlamaForCausalLM FromDirectory(string directory, Device? device = null, ScalarType? dtype = null, LlamaBlockFactories? factories = null)
     {
-        var config = LlamaConfigJson.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
+        var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        var config = LlamaConfigJson.Read(configPath).EnsureFitsInMemory(configPath);
         using var checkpoint = ShardedCheckpoint.Open(directory);
         var model = FromCheckpoint(config, checkpoint, device, dtype, factories);
         model.SourceDirectory = Path.GetFullPath(directory);

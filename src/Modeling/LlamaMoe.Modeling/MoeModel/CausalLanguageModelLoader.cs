@@ -37,7 +37,7 @@ public static class CausalLanguageModelLoader
         var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 }) as JsonObject;
             return root?["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : "llama";
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -46,7 +46,7 @@ public static class CausalLanguageModelLoader
         }
         catch (JsonException ex)
         {
-            throw new LlamaMoeException(ConfigErrorCodes.Malformed, "config.json is not valid JSON: " + ex.Message, path, advice: "Fix the JSON.", inner: ex);
+            throw new LlamaMoeException(ConfigErrorCodes.Malformed, "config.json is not valid JSON (or has a key twice): " + ex.Message, path, advice: "Fix the JSON; every key must appear once.", inner: ex);
         }
     }
 

@@ -35,8 +35,8 @@ public sealed class ConvertCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var dense = arguments.Required(0, "the dense model directory");
-        var output = arguments.Option("out") ?? throw new CliUsageException("missing --out DIR");
+        var dense = arguments.ModelDirectory(0);
+        var output = arguments.OutputDirectory("out") ?? throw new CliUsageException("missing --out DIR");
         var scale = arguments.Option("scale");
         var options = new ConstructionOptions(
             Experts: arguments.Int("experts", 8),

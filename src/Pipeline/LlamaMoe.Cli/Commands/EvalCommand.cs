@@ -34,7 +34,7 @@ public sealed class EvalCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var directory = arguments.Required(0, "the model directory");
+        var directory = arguments.ModelDirectory(0);
         var taskName = arguments.Option("task") ?? "perplexity";
         var data = arguments.Option("data") ?? throw new CliUsageException("missing --data PATH");
         var format = arguments.Option("format") ?? "stories";
@@ -49,12 +49,12 @@ public sealed class EvalCommand : ICliCommand
                 "text" => TextLayout.Text,
                 _ => throw new CliUsageException($"unknown format '{format}' (supported: stories, text)"),
             },
-            First = arguments.Int("first", 1),
-            Count = arguments.Option("count") is null ? null : arguments.Int("count", 1),
-            MaxLength = arguments.Int("max-length", 512),
-            Shots = arguments.Int("shots", 0),
+            First = arguments.Int("first", 1, minimum: 1),
+            Count = arguments.Option("count") is null ? null : arguments.Int("count", 1, minimum: 1),
+            MaxLength = arguments.Int("max-length", 512, minimum: 1),
+            Shots = arguments.Int("shots", 0, minimum: 0),
             ShotsData = arguments.Option("shots-data"),
-            MaxNewTokens = arguments.Int("max-new-tokens", 128),
+            MaxNewTokens = arguments.Int("max-new-tokens", 128, minimum: 1),
         };
         var generationBatchSize = arguments.Int("generation-batch-size", EvaluateOptions.DefaultGenerationBatchSize);
         var json = arguments.Flag("json");
@@ -74,8 +74,17 @@ public sealed class EvalCommand : ICliCommand
         using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
         var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, generationBatchSize).Run(task);
         Print(taskName, format, outcome.Scores, json);
+        if (outcome.Scores.FirstOrDefault(s => EvaluationReport.NonFiniteName(s.Value) is not null) is { } bad)
+        {
+            throw new LlamaMoeException(NonFiniteMetricCode, $"the {bad.Metric} of task '{taskName}' is {EvaluationReport.NonFiniteName(bad.Value)}; the model's outputs are not finite numbers",
+                directory, bad.Metric, "Check the model's weights (a NaN or infinity in a tensor, or a dtype that overflows such as float16); the figures above are not valid.");
+        }
+
         return ExitCodes.Success;
     }
+
+    /// <summary>LMOE0908: an evaluation produced a NaN or infinite metric (printed, written as JSON null, and a failure).</summary>
+    public const string NonFiniteMetricCode = "LMOE0908";
 
     private static void Print(string task, string format, IReadOnlyList<TaskScore> scores, bool json)
     {
@@ -92,8 +101,9 @@ public sealed class EvalCommand : ICliCommand
                     ["format"] = format,
                     ["sequences"] = nll.Count,
                     ["tokens"] = tokens,
-                    ["mean_nll"] = nll.Value,
-                    ["perplexity"] = scores.First(s => s.Metric == "perplexity").Value,
+                    ["mean_nll"] = EvaluationReport.FiniteOrNull(nll.Value),
+                    ["perplexity"] = EvaluationReport.FiniteOrNull(scores.First(s => s.Metric == "perplexity").Value),
+                    ["non_finite"] = scores.Where(s => EvaluationReport.NonFiniteName(s.Value) is not null).Select(s => s.Metric).ToList(),
                 }));
                 return;
             }
@@ -110,7 +120,7 @@ public sealed class EvalCommand : ICliCommand
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["task"] = task,
-                ["scores"] = scores.Select(s => new Dictionary<string, object?> { ["metric"] = s.Metric, ["value"] = s.Value, ["count"] = s.Count, ["note"] = s.Note }).ToList(),
+                ["scores"] = scores.Select(s => new Dictionary<string, object?> { ["metric"] = s.Metric, ["value"] = EvaluationReport.FiniteOrNull(s.Value), ["count"] = s.Count, ["note"] = s.Note, ["non_finite"] = EvaluationReport.NonFiniteName(s.Value) }).ToList(),
             }));
             return;
         }

@@ -18,7 +18,7 @@ public sealed class ExportCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var source = arguments.Required(0, "the model directory");
+        var source = arguments.ModelDirectory(0);
         var format = arguments.Option("format") ?? throw new CliUsageException("missing --format native|mixtral|llama-moe-v2|gguf");
         var output = arguments.Option("out") ?? throw new CliUsageException("missing --out <path>");
         var type = (arguments.Option("gguf-type") ?? "f32") switch

@@ -21,10 +21,10 @@ public sealed class GenerateCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var directory = arguments.Required(0, "the model directory");
+        var directory = arguments.ModelDirectory(0);
         var prompt = arguments.Option("prompt") ?? string.Empty;
         var options = new GenerationOptions(
-            MaxNewTokens: arguments.Int("max-new-tokens", 64),
+            MaxNewTokens: arguments.Int("max-new-tokens", 64, minimum: 1),
             Temperature: arguments.Double("temperature", 0.0),
             TopP: arguments.Double("top-p", 1.0),
             TopK: arguments.Int("top-k", 0),

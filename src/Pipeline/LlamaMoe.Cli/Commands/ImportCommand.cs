@@ -19,7 +19,7 @@ public sealed class ImportCommand : ICliCommand
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
         var source = arguments.Required(0, "the file to import");
-        var output = arguments.Option("out") ?? throw new CliUsageException("missing --out <dir>");
+        var output = arguments.OutputDirectory("out") ?? throw new CliUsageException("missing --out <dir>");
         var tokenizer = arguments.Option("tokenizer");
         arguments.ThrowOnUnused();
         TorchRuntime.EnsureLoaded();

@@ -20,7 +20,7 @@ public sealed class InspectCommand : ICliCommand
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
-        var directory = arguments.Required(0, "the model directory");
+        var directory = arguments.ModelDirectory(0);
         arguments.ThrowOnUnused();
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
         var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
@@ -30,9 +30,9 @@ public sealed class InspectCommand : ICliCommand
         var infos = checkpoint.Names.Select(checkpoint.Info).ToList();
         var parameters = infos.Sum(i => i.Shape.Aggregate(1L, (a, b) => a * b));
         var invariant = CultureInfo.InvariantCulture;
-        Console.WriteLine(modelType == config.ModelType
+        Console.WriteLine(TerminalText.Escape(modelType == config.ModelType
             ? $"architecture  {config.ModelType} ({string.Join(", ", config.ExtraProperties.TryGetValue("architectures", out var a) && a is not null ? a.ToJsonString() : "LlamaForCausalLM")})"
-            : $"architecture  {modelType} (read as {config.ModelType})");
+            : $"architecture  {modelType} (read as {config.ModelType})"));
         Console.WriteLine($"layers        {config.NumHiddenLayers}");
         Console.WriteLine($"hidden        {config.HiddenSize} (intermediate {config.IntermediateSize})");
         Console.WriteLine($"heads         {config.NumAttentionHeads} query, {config.NumKeyValueHeads} key/value, head_dim {config.HeadDim}");
@@ -53,7 +53,7 @@ public sealed class InspectCommand : ICliCommand
         Console.WriteLine($"tensors       {infos.Count}");
         foreach (var info in infos)
         {
-            Console.WriteLine($"  {info.Name,-52} {info.Dtype,-5} [{string.Join(", ", info.Shape)}]");
+            Console.WriteLine($"  {TerminalText.Escape(info.Name),-52} {info.Dtype,-5} [{string.Join(", ", info.Shape)}]");
         }
 
         return ExitCodes.Success;

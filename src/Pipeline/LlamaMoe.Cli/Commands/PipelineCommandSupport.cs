@@ -34,6 +34,37 @@ internal static class PipelineCommandSupport
         return new PipelineLoadSettings { VariableOverrides = vars, StoreOverride = arguments.Option("store"), DeviceOverride = device };
     }
 
+    /// <summary>LMOE0907: the artifact store path is a file, or the store folder cannot be created or written.</summary>
+    public const string StoreNotWritableCode = "LMOE0907";
+
+    /// <summary>
+    /// Checks, before any stage runs, that the artifact store folder exists or can be created and that a file can be written
+    /// in it; throws LMOE0907 naming the folder and the option that chose it otherwise.
+    /// </summary>
+    /// <param name="store">The store folder.</param>
+    /// <param name="key">What chose it: <c>--store</c> or the pipeline's <c>store</c> key.</param>
+    public static void EnsureWritableStore(string store, string key)
+    {
+        if (Path.Exists(store) && !Directory.Exists(store))
+        {
+            throw new LlamaMoeException(StoreNotWritableCode, "the artifact store path names a file, not a folder", store, key,
+                "Point --store (or the pipeline's store key) at a folder; it is created when missing.");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(store);
+            var probe = Path.Combine(store, $".write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LlamaMoeException(StoreNotWritableCode, "the artifact store folder cannot be created or written: " + ex.Message, store, key,
+                "Point --store (or the pipeline's store key) at a writable folder, or fix the folder's permissions.", inner: ex);
+        }
+    }
+
     /// <summary>Loads and validates; prints every diagnostic to stderr and returns null when invalid.</summary>
     public static LoadedPipeline? Load(string path, PipelineLoadSettings settings)
     {
@@ -47,7 +78,7 @@ internal static class PipelineCommandSupport
     {
         foreach (var diagnostic in diagnostics)
         {
-            Console.Error.WriteLine(diagnostic.ToString());
+            Console.Error.WriteLine(TerminalText.Escape(diagnostic.ToString(), keepNewlines: true));
         }
     }
 

@@ -41,6 +41,7 @@ public sealed class RunCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
+        PipelineCommandSupport.EnsureWritableStore(pipeline.Definition.StoreDirectory, settings.StoreOverride is null ? "store" : "--store");
         if (Environment.GetEnvironmentVariable(LibTorchLocation.VariableName) is { Length: > 0 })
         {
             // Load the chosen libtorch before any stage, so a wrong setting fails here with its code and exit code 3.

@@ -12,7 +12,7 @@ internal static class DenseModelConfig
     {
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDirectory, ModelDirectory.ConfigFileName))) as JsonObject;
+            var root = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDirectory, ModelDirectory.ConfigFileName)), documentOptions: new System.Text.Json.JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject;
             var type = root?["model_type"]?.GetValue<string>();
             return root is not null && (type is null || type == "llama");
         }

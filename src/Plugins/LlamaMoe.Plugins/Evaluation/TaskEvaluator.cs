@@ -112,7 +112,7 @@ public sealed class TaskEvaluator
 
     private IReadOnlyList<IReadOnlyList<int>> Sequences(EvaluationTaskOptions task)
     {
-        var text = File.ReadAllText(task.Data);
+        var text = LlamaMoe.Modeling.Data.InputFile.ReadAllText(task.Data, "data");
         var length = Math.Min(task.MaxLength, model.Config.MaxPositionEmbeddings);
         var all = task.Format == TextLayout.Stories ? EvaluationCorpus.Stories(text, tokenizer, length) : EvaluationCorpus.PlainText(text, tokenizer, length);
         return Range(all, task);
@@ -120,7 +120,8 @@ public sealed class TaskEvaluator
 
     private List<MultipleChoiceQuestion> MmluQuestions(EvaluationTaskOptions task)
     {
-        var testFiles = Directory.EnumerateFiles(Path.Combine(task.Data, "test"), "*.csv").Order(StringComparer.Ordinal).ToList();
+        var testFolder = Path.Combine(task.Data, "test");
+        var testFiles = Directory.Exists(testFolder) ? Directory.EnumerateFiles(testFolder, "*.csv").Order(StringComparer.Ordinal).ToList() : [];
         if (testFiles.Count == 0)
         {
             throw new LlamaMoeException(PluginErrorCodes.EvaluationData, "the MMLU folder has no test/*.csv", task.Data, "data",
@@ -141,6 +142,18 @@ public sealed class TaskEvaluator
 
     private static List<T> Range<T>(IReadOnlyList<T> items, EvaluationTaskOptions task)
     {
+        if (task.Count is <= 0)
+        {
+            throw new LlamaMoeException(PluginErrorCodes.EvaluationData, $"task '{task.Name ?? EvaluateOptions.Label(task.Task)}' selects no item: 'count' is {task.Count}",
+                task.Data, "count", "Set 'count' to 1 or more, or leave it out to evaluate every item.");
+        }
+
+        if (task.First < 1)
+        {
+            throw new LlamaMoeException(PluginErrorCodes.EvaluationData, $"task '{task.Name ?? EvaluateOptions.Label(task.Task)}': 'first' is {task.First}, but items are numbered from 1",
+                task.Data, "first", "Set 'first' to 1 or more.");
+        }
+
         var selected = items.Skip(task.First - 1).Take(task.Count ?? int.MaxValue).ToList();
         return selected.Count > 0
             ? selected
