@@ -49,7 +49,7 @@ public static class GgufImporter
             BosTokenId = TokenId(file, "tokenizer.ggml.bos_token_id", 1, vocab),
             EosTokenIds = [TokenId(file, "tokenizer.ggml.eos_token_id", 2, vocab)],
             TorchDtype = "float32",
-        }.Validate(file.Path).EnsureFitsInMemory(file.Path); // before HeadDim is used and before any tensor is read
+        }.Validate(file.Path); // before HeadDim is used: a zero head count is a coded error, not a division by zero
         OptionalTokenId(file, "tokenizer.ggml.unknown_token_id", vocab);
         OptionalTokenId(file, "tokenizer.ggml.padding_token_id", vocab);
         if (file.Metadata.ContainsKey("llama.rope.dimension_count") && Int(file, "llama.rope.dimension_count") != config.HeadDim)
@@ -70,6 +70,8 @@ public static class GgufImporter
             throw Inconsistent(file, $"llama.block_count {config.NumHiddenLayers} needs {LayerNames.Length} tensors per block, but the file has only {file.Tensors.Count} tensors",
                 "llama.block_count");
         }
+
+        config.EnsureFitsInMemory(file.Path); // after the block count is checked against the tensors present, before any tensor is read
 
         CheckShapes(file, byName, config);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
