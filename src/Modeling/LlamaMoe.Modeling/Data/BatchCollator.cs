@@ -26,7 +26,10 @@ public static class BatchCollator
         var targetMask = new float[b * length];
         var tokenMask = new bool[b * length];
         var positions = new long[b * length];
-        var attention = packed ? new bool[b * length * length] : null;
+        // Rows that each hold one document from position 0 (then padding) need no block mask: plain causal attention is
+        // the same mask, and without an explicit mask scaled_dot_product_attention can use its fused (flash) kernel.
+        var blockMask = packed && !rows.All(IsOneLeadingDocument);
+        var attention = blockMask ? new bool[b * length * length] : null;
         for (var r = 0; r < b; r++)
         {
             var row = rows[r];
@@ -51,20 +54,12 @@ public static class BatchCollator
 
         var targetCount = (long)targetMask.Sum();
         var tokenCount = tokenMask.LongCount(m => m);
-        if (attention is not null && rows.All(IsOneLeadingDocument))
-        {
-            // Every row is one document from position 0 (then padding): plain causal attention is the same mask, and
-            // without an explicit mask scaled_dot_product_attention can use its fused (flash) kernel.
-            attention = null;
-            packed = false;
-        }
-
         return new TrainingBatch(
             ToDevice(tensor(ids, [b, length], ScalarType.Int64), device), // (B, T)
             ToDevice(tensor(targets, [b, length], ScalarType.Int64), device), // (B, T)
             ToDevice(tensor(targetMask, [b, length]), device), // (B, T)
             ToDevice(tensor(tokenMask, [b * length]), device), // (B·T)
-            packed ? ToDevice(tensor(positions, [b, length], ScalarType.Int64), device) : null, // (B, T)
+            blockMask ? ToDevice(tensor(positions, [b, length], ScalarType.Int64), device) : null, // (B, T)
             attention is null ? null : ToDevice(tensor(attention, [b, 1, length, length]), device), // (B, 1, T, T)
             targetCount,
             tokenCount);

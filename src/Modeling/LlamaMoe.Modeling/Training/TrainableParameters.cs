@@ -23,6 +23,7 @@ public sealed class TrainableParameters : IDisposable
     private readonly ICausalLanguageModel model;
     private readonly Dictionary<string, Tensor> masterViews = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> frozenMasters = new(StringComparer.Ordinal);
+    private readonly List<(Parameter Working, Tensor Master)> frozenWorking = [];
     private readonly Dictionary<string, (long Offset, long[] Shape)> layout = new(StringComparer.Ordinal);
     private readonly Tensor masterFlat;
     private readonly Tensor masterGradFlat;
@@ -79,6 +80,9 @@ public sealed class TrainableParameters : IDisposable
             workingFlat = masterFlat.to_type(ScalarType.BFloat16); // (P)
             workingGradFlat = zeros(total, dtype: ScalarType.BFloat16, device: device); // (P)
             Attach(workingFlat, workingGradFlat);
+            frozenWorking.AddRange(model.Module.named_parameters()
+                .Where(p => frozenMasters.ContainsKey(p.name))
+                .Select(p => (p.parameter, frozenMasters[p.name])));
         }
         else
         {
@@ -139,10 +143,9 @@ public sealed class TrainableParameters : IDisposable
 
         using var noGrad = no_grad();
         workingFlat.copy_(masterFlat);
-        var working = model.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        foreach (var (name, master) in frozenMasters)
+        foreach (var (working, master) in frozenWorking)
         {
-            working[name].copy_(master);
+            working.copy_(master);
         }
     }
 
