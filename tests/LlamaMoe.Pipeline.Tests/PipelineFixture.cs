@@ -26,11 +26,12 @@ public sealed class PipelineFixture : IDisposable
 
     public LoadedPipeline Load() => PipelineLoader.Load(PipelinePath, extraAssemblies: [typeof(WriteStep).Assembly]).EnsureValid();
 
-    public async Task<Dictionary<string, StageStatus>> RunAsync(IReadOnlySet<string>? force = null, string? until = null, CancellationToken cancellationToken = default)
+    public async Task<Dictionary<string, StageStatus>> RunAsync(
+        IReadOnlySet<string>? force = null, string? until = null, CancellationToken cancellationToken = default, IPipelineRunObserver? observer = null, Func<string, string?>? environment = null)
     {
         var pipeline = Load();
-        await using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, new NullRunObserver()).BuildServiceProvider();
-        var outcomes = await new PipelineRunner(pipeline, services).RunAsync(force, until, cancellationToken: cancellationToken);
+        await using var services = new ServiceCollection().AddLlamaMoePipeline(pipeline, observer ?? new NullRunObserver()).BuildServiceProvider();
+        var outcomes = await new PipelineRunner(pipeline, services).RunAsync(force, until, environment, cancellationToken);
         return outcomes.ToDictionary(o => o.StageId, o => o.Status);
     }
 

@@ -4,7 +4,8 @@ namespace LlamaMoe;
 /// An error with a stable code (<c>LMOE####</c>), the place it refers to (file, line, column or key) and advice.
 /// Every layer (model formats, engine, plugins, CLI) raises this type so the CLI and the MSBuild targets can
 /// report it uniformly. Code ranges: 0xxx YAML and options, 1xxx checkpoint and format, 2xxx model and
-/// construction, 3xxx training and evaluation, 4xxx build integration.
+/// construction, 3xxx training and evaluation, 4xxx build integration. Secret values (<see cref="SecretValues"/>)
+/// in the message, file and advice are redacted.
 /// </summary>
 public class LlamaMoeException : Exception
 {
@@ -26,12 +27,12 @@ public class LlamaMoeException : Exception
         int line = 0,
         int column = 0,
         Exception? inner = null)
-        : base(message, inner)
+        : base(SecretValues.Redact(message), inner)
     {
         Code = code;
-        FilePath = filePath;
+        FilePath = filePath is null ? null : SecretValues.Redact(filePath);
         Key = key;
-        Advice = advice;
+        Advice = advice is null ? null : SecretValues.Redact(advice);
         Line = line;
         Column = column;
     }

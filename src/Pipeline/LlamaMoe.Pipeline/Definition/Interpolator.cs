@@ -4,8 +4,10 @@ using LlamaMoe.Pipeline.Diagnostics;
 namespace LlamaMoe.Pipeline.Definition;
 
 /// <summary>
-/// Expands <c>${var}</c>, <c>${env:NAME}</c> and <c>${stages.ID.outputs.NAME}</c> in scalar values; <c>$${</c> is a
-/// literal <c>${</c>. Stage outputs are known only while running; before that a value that uses one is "deferred".
+/// Expands <c>${var}</c>, <c>${env:NAME}</c>, <c>${secret:NAME}</c> and <c>${stages.ID.outputs.NAME}</c> in scalar
+/// values; <c>$${</c> is a literal <c>${</c>. <c>${secret:NAME}</c> reads the environment variable NAME as a secret; so
+/// does <c>${env:NAME}</c> when NAME looks secret (<see cref="SecretValues.IsSecretName"/>): such values are registered
+/// with <see cref="SecretValues"/> and never shown. Stage outputs are known only while running; before that a value that uses one is "deferred".
 /// </summary>
 public sealed class Interpolator
 {
@@ -73,13 +75,19 @@ public sealed class Interpolator
     private string Evaluate(string expression, SourceLocation location, IReadOnlySet<string>? allowedStages, ICollection<Diagnostic> diagnostics, out bool deferred)
     {
         deferred = false;
-        if (expression.StartsWith("env:", StringComparison.Ordinal))
+        var isSecret = expression.StartsWith("secret:", StringComparison.Ordinal);
+        if (isSecret || expression.StartsWith("env:", StringComparison.Ordinal))
         {
-            var name = expression[4..];
+            var name = expression[(isSecret ? 7 : 4)..];
             var value = name.Length == 0 ? null : environment(name);
             if (value is null)
             {
-                diagnostics.Add(location.Error(DiagnosticCodes.MissingEnvironmentVariable, $"environment variable '{name}' is not set", $"Set {name} before running, or define the value under 'vars:'."));
+                diagnostics.Add(location.Error(DiagnosticCodes.MissingEnvironmentVariable, $"environment variable '{name}' is not set",
+                    isSecret ? $"Set {name} before running." : $"Set {name} before running, or define the value under 'vars:'."));
+            }
+            else if (isSecret || SecretValues.IsSecretName(name))
+            {
+                SecretValues.Register(value);
             }
 
             return value ?? string.Empty;
@@ -124,7 +132,7 @@ public sealed class Interpolator
         var looksValid = expression.Length > 0 && expression.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
         diagnostics.Add(looksValid
             ? location.Error(DiagnosticCodes.UnknownVariable, $"unknown variable '{expression}'", suggestion ?? "Define it under 'vars:'.")
-            : location.Error(DiagnosticCodes.BadInterpolation, $"'${{{expression}}}' is malformed", "Use ${var}, ${env:NAME} or ${stages.ID.outputs.NAME}."));
+            : location.Error(DiagnosticCodes.BadInterpolation, $"'${{{expression}}}' is malformed", "Use ${var}, ${env:NAME}, ${secret:NAME} or ${stages.ID.outputs.NAME}."));
         return string.Empty;
     }
 }

@@ -9,6 +9,12 @@ namespace LlamaMoe.Pipeline.Diagnostics;
 /// <param name="Advice">A suggestion ("did you mean ...?") or what to do.</param>
 public sealed record Diagnostic(string Code, string Message, string? File, int Line, int Column, string? Advice = null)
 {
+    /// <summary>What is wrong, with secret values redacted.</summary>
+    public string Message { get; init; } = SecretValues.Redact(Message);
+
+    /// <summary>A suggestion or what to do, with secret values redacted.</summary>
+    public string? Advice { get; init; } = Advice is null ? null : SecretValues.Redact(Advice);
+
     /// <summary>The canonical form <c>file(line,col): error LMOE0###: message advice</c>.</summary>
     public override string ToString() => ToException().ToCanonicalString();
 

@@ -119,4 +119,10 @@ public static class DiagnosticCodes
 
     /// <summary>The lock file cannot be read.</summary>
     public const string LockFileCorrupt = "LMOE0073";
+
+    /// <summary>A store object does not match its digest (warning; it is removed and rebuilt).</summary>
+    public const string StoreObjectCorrupt = "LMOE0075";
+
+    /// <summary>A key file or object folder of the store is a link or names something outside the store (warning; refused, the stage reruns).</summary>
+    public const string StoreEscape = "LMOE0076";
 }

@@ -62,7 +62,7 @@ public static class PipelinePlanner
 
             var (_, keyInputs) = StageKeyBuilder.Build(pipeline, stage, handles, digests, device, environment);
             var key = keyInputs.ComputeKey();
-            var cached = store.Lookup(key);
+            var cached = store.Lookup(key, repair: false);
             StagePlan plan;
             if (force.Contains(stage.Id))
             {

@@ -64,6 +64,12 @@ public sealed class PipelineRunner
             var key = keyInputs.ComputeKey();
             var previous = lockFile.Stages.GetValueOrDefault(stage.Id);
             var cached = store.Lookup(key);
+            var storeWarnings = store.TakeWarnings();
+            foreach (var (code, message) in storeWarnings)
+            {
+                observer.StageLog(stage.Id, warning: true, $"{code}: {message}");
+            }
+
             StageOutcome outcome;
             if (cached is not null && !force.Contains(stage.Id))
             {
@@ -72,6 +78,15 @@ public sealed class PipelineRunner
             else
             {
                 var reasons = force.Contains(stage.Id) ? ["forced (--force)"] : StaleReasons.Explain(keyInputs, previous, artifactPresent: false);
+                if (!force.Contains(stage.Id) && storeWarnings.Count > 0)
+                {
+                    reasons = [.. storeWarnings.Select(w => $"store: {w.Code}")];
+                }
+                else if (!force.Contains(stage.Id) && previous?.Key == key && store.HasObject(previous.OutputDigest))
+                {
+                    reasons = ["an input object was replaced since this stage ran"];
+                }
+
                 observer.StageStarted(stage.Id, stage.Plugin.Name, reasons);
                 var temp = store.CreateTempDirectory(key);
                 var manifest = await StageExecutor.ExecuteAsync(stage, new StepContextSettings
@@ -87,7 +102,12 @@ public sealed class PipelineRunner
                     Services = services,
                     OptionLocations = optionLocations,
                 }, observer, cancellationToken).ConfigureAwait(false);
-                store.Publish(temp, key, manifest.Digest);
+                store.Publish(temp, key, manifest.Digest, stage.Definition.Needs.Select(n => handles[n.Value].Digest));
+                foreach (var (code, message) in store.TakeWarnings())
+                {
+                    observer.StageLog(stage.Id, warning: true, $"{code}: {message}");
+                }
+
                 outcome = new StageOutcome(stage.Id, StageStatus.Ran, key, manifest.Digest, previous?.OutputDigest != manifest.Digest, reasons, watch.Elapsed, manifest.Device);
             }
 

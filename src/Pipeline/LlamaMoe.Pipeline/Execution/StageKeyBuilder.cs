@@ -41,11 +41,15 @@ public static class StageKeyBuilder
             files[key] = digests.OfPath(path);
         }
 
+        // Secret values never reach the lock file: the options show them redacted, and a digest of them keeps the key
+        // sensitive to a changed secret.
+        var canonical = SecretValues.RedactJson(Options.OptionsCanonicalizer.ToCanonicalJson(options, pipeline.Definition.Directory), out var secrets);
         var keyInputs = new StageKeyInputs
         {
             Plugin = stage.Plugin.Name,
             Version = stage.Plugin.Version,
-            Options = Options.OptionsCanonicalizer.ToCanonicalJson(options, pipeline.Definition.Directory),
+            Options = canonical,
+            Secrets = secrets.Count == 0 ? null : SecretValues.DigestOf(secrets),
             Artifacts = new SortedDictionary<string, string>(stage.Definition.Needs.ToDictionary(n => n.Value, n => inputs[n.Value].Digest), StringComparer.Ordinal),
             Files = files,
             Device = device,

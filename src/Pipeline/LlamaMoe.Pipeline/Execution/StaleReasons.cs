@@ -50,7 +50,7 @@ public static class StaleReasons
         return reasons;
     }
 
-    /// <summary>Differences in plugin, version, options, device and seed.</summary>
+    /// <summary>Differences in plugin, version, options, secrets, device and seed.</summary>
     public static List<string> CompareSettings(StageKeyInputs now, StageKeyInputs before)
     {
         var reasons = new List<string>();
@@ -76,6 +76,11 @@ public static class StaleReasons
                     reasons.Add($"option '{name}' changed ({Short(x)} → {Short(y)})");
                 }
             }
+        }
+
+        if (now.Secrets != before.Secrets)
+        {
+            reasons.Add("a secret value changed");
         }
 
         if (now.Device != before.Device)

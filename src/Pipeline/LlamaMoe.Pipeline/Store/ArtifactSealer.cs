@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 
 namespace LlamaMoe.Pipeline.Store;
 
@@ -28,7 +29,12 @@ public static class ArtifactSealer
         {
             Kind = kind, Producer = producer, Device = device, Outputs = sortedOutputs, Files = files, Digest = FileDigests.OfText(text.ToString()),
         };
-        File.WriteAllText(Path.Combine(directory, ArtifactManifest.FileName), manifest.ToJson());
+        // Outputs that hold a secret value are written redacted (the digest above still covers the real value).
+        var written = manifest with
+        {
+            Outputs = new SortedDictionary<string, string>(sortedOutputs.ToDictionary(o => o.Key, o => SecretValues.RedactJson(JsonSerializer.Serialize(o.Value), out _) is var json ? JsonSerializer.Deserialize<string>(json)! : o.Value), StringComparer.Ordinal),
+        };
+        File.WriteAllText(Path.Combine(directory, ArtifactManifest.FileName), written.ToJson());
         return manifest;
     }
 }

@@ -5,8 +5,10 @@ using System.Text.Json;
 namespace LlamaMoe.Pipeline.Store;
 
 /// <summary>
-/// SHA-256 content digests of files and folders, memoised by (path, size, mtime, inode) in a JSON file so a no-op run
-/// over multi-GB inputs does not re-hash them. A touched file is re-hashed once; its digest (and so every key) stays.
+/// SHA-256 content digests of files and folders, memoised by (path, size, mtime, inode, ctime) in a JSON file so a no-op
+/// run over multi-GB inputs does not re-hash them. A touched file is re-hashed once; its digest (and so every key) stays.
+/// The ctime is part of the memo key because users cannot restore it: a file rewritten in place with its size and
+/// mtime put back is still re-hashed.
 /// </summary>
 public sealed class FileDigests
 {
@@ -28,20 +30,16 @@ public sealed class FileDigests
     public string OfFile(string path)
     {
         var info = new FileInfo(path);
-        var inode = FileIdentity.Inode(path);
-        if (memo.TryGetValue(info.FullName, out var entry) && entry.Size == info.Length && entry.MtimeTicks == info.LastWriteTimeUtc.Ticks && entry.Inode == inode)
+        var (inode, ctime) = FileIdentity.Stat(path);
+        if (memo.TryGetValue(info.FullName, out var entry) && entry.Size == info.Length && entry.MtimeTicks == info.LastWriteTimeUtc.Ticks && entry.Inode == inode
+            && entry.CtimeNanoseconds == ctime)
         {
             return entry.Digest;
         }
 
-        string digest;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
-        {
-            digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-
+        var digest = HashFile(path);
         HashedFiles++;
-        memo[info.FullName] = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, inode, digest);
+        memo[info.FullName] = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, inode, digest) { CtimeNanoseconds = ctime };
         dirty = true;
         return digest;
     }
@@ -79,6 +77,13 @@ public sealed class FileDigests
         return OfText(builder.ToString());
     }
 
+    /// <summary>The SHA-256 digest of a file's content, <c>sha256:HEX</c>, always read in full (no memo).</summary>
+    public static string HashFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
     /// <summary>The digest of a text (UTF-8).</summary>
     public static string OfText(string text) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
@@ -111,5 +116,9 @@ public sealed class FileDigests
         return new Dictionary<string, Entry>(StringComparer.Ordinal);
     }
 
-    private sealed record Entry(long Size, long MtimeTicks, ulong Inode, string Digest);
+    private sealed record Entry(long Size, long MtimeTicks, ulong Inode, string Digest)
+    {
+        /// <summary>The ctime when hashed (0 in memos written before it was recorded, so those entries are re-hashed once).</summary>
+        public long CtimeNanoseconds { get; init; }
+    }
 }

@@ -24,6 +24,11 @@ public sealed record StageKeyInputs
     [JsonPropertyName("options")]
     public required string Options { get; init; }
 
+    /// <summary>A digest of the secret values in the options (which <see cref="Options"/> shows redacted), or null when there are none.</summary>
+    [JsonPropertyName("secrets")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Secrets { get; init; }
+
     /// <summary>Needed stage id → artifact digest.</summary>
     [JsonPropertyName("artifacts")]
     public required SortedDictionary<string, string> Artifacts { get; init; }
