@@ -168,7 +168,8 @@ class LlamaMoeForCausalLM(LlamaMoePreTrainedModel, GenerationMixin):  # type: ig
         wants_aux = output_router_logits if output_router_logits is not None else self.config.output_router_logits
         if wants_aux and outputs.router_logits:
             from transformers.models.mixtral.modeling_mixtral import load_balancing_loss_func
-            aux_loss = load_balancing_loss_func(outputs.router_logits, self.config.num_local_experts,
+            ffn_logits = tuple(r for r in outputs.router_logits if r.shape[-1] == self.config.num_local_experts)
+            aux_loss = load_balancing_loss_func(ffn_logits, self.config.num_local_experts,
                                                 self.config.num_experts_per_tok, attention_mask)
             if loss is not None:
                 loss = loss + self.config.router_aux_loss_coef * aux_loss.to(loss.device)
