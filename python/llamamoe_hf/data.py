@@ -202,8 +202,11 @@ def count_tokens(input_ids: Sequence[int], pad_id: int) -> int:
     return sum(1 for t in input_ids if t != pad_id)
 
 
-def make_torch_dataset(rows: PackedRows) -> Any:
-    """A torch Dataset over `rows` returning int64 input_ids/labels/position_ids (imports torch lazily)."""
+def make_torch_dataset(rows: PackedRows, record_path: Optional[str] = None) -> Any:
+    """A torch Dataset over `rows` returning int64 input_ids/labels/position_ids (imports torch lazily).
+
+    With `record_path`, every row id read is appended to that file, one per line, in reading order (the GPU check
+    compares the consumed rows across world sizes)."""
     import torch
     from torch.utils.data import Dataset
 
@@ -212,6 +215,9 @@ def make_torch_dataset(rows: PackedRows) -> Any:
             return len(rows)
 
         def __getitem__(self, index: int) -> Dict[str, Any]:
+            if record_path is not None:
+                with open(record_path, "a", encoding="utf-8") as handle:
+                    handle.write(f"{index}\n")
             return {name: torch.frombuffer(bytearray(rows.raw_row(index, name)), dtype=torch.int32).long()
                     for name in TENSORS}
 

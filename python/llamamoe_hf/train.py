@@ -81,6 +81,9 @@ def run(job: Job, output_uri: str) -> int:
     started = time.time()
     step = 0
     try:
+        if os.environ.get("LLAMAMOE_DETERMINISTIC") == "1":
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
         kwargs = training_arguments(job, run_dir, world)
         args = TrainingArguments(**kwargs)  # initialises the process group under torchrun
         writer.event("start", step=0, message=f"world size {world}, torch {torch.__version__}")
@@ -133,7 +136,9 @@ def run(job: Job, output_uri: str) -> int:
             history.append(record)
 
         callback = hf.make_contract_callback(writer, stop, run_dir, job.training.save_total_limit, on_log)
-        trainer = hf.make_trainer(job, facts, model, args, make_torch_dataset(rows),
+        record = os.environ.get("LLAMAMOE_RECORD_ROWS")
+        record_path = f"{record}.rank{rank}" if record else None
+        trainer = hf.make_trainer(job, facts, model, args, make_torch_dataset(rows, record_path),
                                   make_torch_dataset(eval_rows) if eval_rows else None, [callback])
         resume = ckpt.newest_complete(os.path.join(run_dir, "checkpoints"),
                                       log=lambda m: print(m, file=sys.stderr) if rank == 0 else None)

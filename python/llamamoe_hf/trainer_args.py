@@ -71,6 +71,12 @@ def training_arguments(job: Job, run_dir: str, world_size: int) -> Dict[str, Any
     if t.eval_steps:
         kwargs["eval_steps"] = t.eval_steps
     sharding = job.executor.sharding
+    env = os.environ
+    if env.get("LLAMAMOE_USE_CPU") == "1":
+        kwargs["use_cpu"] = True  # checks of the multi-rank logic with gloo on CPU ranks
+        kwargs["bf16"] = False
+    if env.get("LLAMAMOE_FORCE_DDP") == "1":
+        return kwargs  # plain data parallel (the CPU gloo check: FSDP2 needs accelerators)
     if sharding == "fsdp2":
         kwargs["fsdp"] = "full_shard auto_wrap"
         kwargs["fsdp_config"] = fsdp2_config(job)
