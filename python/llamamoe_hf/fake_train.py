@@ -15,6 +15,8 @@ checkpoint, and finishes with final/ = a copy of the bundle's model/ plus probe-
     LLAMAMOE_FAKE_PROBE_MISMATCH=1    probe-logits are the golden ones + 1.0
     LLAMAMOE_FAKE_PREFLIGHT_FAIL=1    preflight fails: error LMOE3410, exit 3
     LLAMAMOE_FAKE_EXIT_AT_STEP=N      the process dies (exit 137, no event) after step N, as a killed node would
+    LLAMAMOE_RECORD_ROWS=PREFIX       appends this rank's row ids, in training order, to PREFIX.rank<RANK>
+Under WORLD_SIZE/RANK each rank reads its own rows; only rank 0 writes the run folder.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def finish(job: Job, run_dir: str, step: int, history: List[Dict[str, Any]], tok
 
 def run(job: Job, output_uri: str) -> int:
     run_dir = job.run_dir(output_uri)
-    writer = RunWriter(run_dir)
+    writer = RunWriter(run_dir, is_writer=int(os.environ.get("RANK", "0")) == 0)
     if read_done(run_dir) is not None:
         print(f"{run_dir} already has DONE.json; nothing to do", file=sys.stderr)
         return EXIT_OK
@@ -164,6 +166,10 @@ def run(job: Job, output_uri: str) -> int:
                 step = index + 1
                 time.sleep(seconds)
                 consumed = [r for batch in batches for r in batch]
+                record = os.environ.get("LLAMAMOE_RECORD_ROWS")
+                if record:
+                    with open(f"{record}.rank{rank}", "a", encoding="utf-8") as handle:
+                        handle.write("".join(f"{r}\n" for r in consumed))
                 # tokens over the whole global batch (the real trainer sums the ranks' counts)
                 step_rows = [r % covered for r in global_step_rows(index, t.global_batch)]
                 tokens += sum(count_tokens(rows.row(r)["input_ids"], manifest.pad_id) for r in step_rows)
@@ -178,12 +184,13 @@ def run(job: Job, output_uri: str) -> int:
                 if exit_at == step:
                     os._exit(137)
                 saved = step % t.save_steps == 0 and step < max_steps
-                if saved or (stop.requested and step < max_steps):
+                if (saved or (stop.requested and step < max_steps)) and writer.is_writer:
                     save_checkpoint(run_dir, step, history, tokens, t.save_total_limit, writer)
                 if stop.requested and step < max_steps:
                     writer.event("preempted", step=step, message=f"signal {stop.signal_number}")
                     return EXIT_OK
-        finish(job, run_dir, step, history, tokens, restarts, started, writer)
+        if writer.is_writer:
+            finish(job, run_dir, step, history, tokens, restarts, started, writer)
         return EXIT_OK
     except LlamaMoeError as error:
         writer.error(error, step=step)
