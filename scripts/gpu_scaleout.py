@@ -218,26 +218,33 @@ def cmd_losses(a: argparse.Namespace) -> int:
 
 
 def cmd_rows(a: argparse.Namespace) -> int:
-    """Phase 1 at world size W1 for steps [0, S), phase 2 at W2 resumed for [S, N); each step's union of rows must be
-    [kG, (k+1)G) (modulo the rows whole steps cover)."""
-    problems: List[str] = []
+    """Phase 1 at world size W1 until the checkpoint phase 2 resumed from (its `resume` event), phase 2 at W2 to the
+    end: each optimizer step's union of rows over the ranks must be [kG, (k+1)G) (modulo the rows whole steps cover)."""
+    job = json.loads((Path(a.bundle) / "config" / "job.json").read_text())
+    manifest = json.loads((Path(a.bundle) / job["data"]).read_text())
+    t = job["training"]
+    global_batch, micro, steps = t["global_batch"], t["micro_batch"], t["max_steps"]
+    resumes = [e for e in read_jsonl(Path(a.run) / "events.jsonl") if e["event"] == "resume"]
+    problems: List[str] = [] if resumes else ["phase 2 did not resume"]
+    resume_step = resumes[-1]["from_step"] if resumes else 0
     per_step: Dict[int, List[int]] = {}
-    for prefix, world, first, last in ((a.phase1, a.world1, 0, a.resume_step), (a.phase2, a.world2, a.resume_step, a.steps)):
-        accumulation = a.global_batch // (a.micro_batch * world)
+    for prefix, world, first, last in ((a.phase1, a.world1, 0, resume_step), (a.phase2, a.world2, resume_step, steps)):
+        accumulation = global_batch // (micro * world)
         for rank in range(world):
-            rows = [int(x) for x in Path(f"{prefix}.rank{rank}").read_text().split()] if Path(f"{prefix}.rank{rank}").exists() else []
-            batches = [rows[i:i + a.micro_batch] for i in range(0, len(rows), a.micro_batch)]
+            path = Path(f"{prefix}.rank{rank}")
+            rows = [int(x) for x in path.read_text().split()] if path.exists() else []
+            batches = [rows[i:i + micro] for i in range(0, len(rows), micro)]
             for j, batch in enumerate(batches):
                 step = first + j // accumulation
                 if step < last:
                     per_step.setdefault(step, []).extend(batch)
-    covered = (a.rows // a.global_batch) * a.global_batch
-    for step in range(a.steps):
-        expected = sorted((r % covered) for r in range(step * a.global_batch, (step + 1) * a.global_batch))
+    covered = (manifest["rows"] // global_batch) * global_batch
+    for step in range(steps):
+        expected = sorted(r % covered for r in range(step * global_batch, (step + 1) * global_batch))
         if sorted(per_step.get(step, [])) != expected:
-            problems.append(f"step {step}: got {sorted(per_step.get(step, []))[:8]}..., expected {expected[:8]}...")
-    write(a.out, {"check": "multi-rank data order", "steps": a.steps, "world_sizes": [a.world1, a.world2],
-                  "problems": problems[:10], "passed": not problems})
+            problems.append(f"step {step}: got {sorted(per_step.get(step, []))[:8]}, expected {expected[:8]}")
+    write(a.out, {"check": "multi-rank data order", "steps": steps, "world_sizes": [a.world1, a.world2],
+                  "resumed_from": resume_step, "problems": problems[:10], "passed": not problems})
     return 0
 
 
@@ -359,9 +366,9 @@ def main() -> int:
     p = sub.add_parser("losses"); p.add_argument("--reference", required=True); p.add_argument("--resumed", required=True)
     p.add_argument("--tol", type=float, default=1e-6); p.add_argument("--out", required=True)
     p = sub.add_parser("rows")
-    for name in ("phase1", "phase2", "out"):
+    for name in ("bundle", "run", "phase1", "phase2", "out"):
         p.add_argument(f"--{name}", required=True)
-    for name in ("world1", "world2", "resume-step", "steps", "global-batch", "micro-batch", "rows"):
+    for name in ("world1", "world2"):
         p.add_argument(f"--{name}", type=int, required=True)
     p = sub.add_parser("perf"); p.add_argument("--out", required=True)
     p.add_argument("--seq-len", type=int, default=4096); p.add_argument("--micro-batch", type=int, default=2)
