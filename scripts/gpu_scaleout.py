@@ -351,7 +351,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def main() -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("env"); p.add_argument("--out", required=True)
@@ -374,7 +374,7 @@ def main() -> int:
     p.add_argument("--seq-len", type=int, default=4096); p.add_argument("--micro-batch", type=int, default=2)
     p.add_argument("--steps", type=int, default=8); p.add_argument("--warmup", type=int, default=3)
     p = sub.add_parser("report"); p.add_argument("--results", required=True); p.add_argument("--expect", nargs="*")
-    a = parser.parse_args()
+    a = parser.parse_args(argv)
     handlers = {"env": cmd_env, "dry-bundle": cmd_dry_bundle, "find-bundles": cmd_find_bundles, "derive": cmd_derive,
                 "parity": cmd_parity, "wait-step": cmd_wait_step, "losses": cmd_losses, "rows": cmd_rows,
                 "perf": cmd_perf, "report": cmd_report}

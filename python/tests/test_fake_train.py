@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import os
 import signal
@@ -7,6 +9,9 @@ import tempfile
 import time
 import unittest
 from typing import Dict, List, Optional
+from unittest import mock
+
+from llamamoe_hf import fake_train
 
 from llamamoe_hf.callbacks import read_jsonl
 from llamamoe_hf.finish import digest_tree
@@ -39,9 +44,16 @@ class FakeTrainerTests(unittest.TestCase):
                                 stderr=subprocess.PIPE, text=True)
 
     def run_to_end(self, out: Optional[str] = None, **knobs: str) -> "subprocess.CompletedProcess[str]":
-        process = self.start(out, **knobs)
-        stdout, stderr = process.communicate(timeout=60)
-        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        """fake_train.main in this process (fast); knobs that kill the process run it as a subprocess instead."""
+        if "LLAMAMOE_FAKE_EXIT_AT_STEP" in knobs:
+            process = self.start(out, **knobs)
+            stdout, stderr = process.communicate(timeout=60)
+            return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with mock.patch.dict(os.environ, self.env(**knobs), clear=True), \
+                contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = fake_train.main(["--job", self.job, "--out", out or self.out])
+        return subprocess.CompletedProcess([], code, stdout.getvalue(), stderr.getvalue())
 
     def events(self, run_dir: Optional[str] = None) -> List[str]:
         return [e["event"] for e in read_jsonl(os.path.join(run_dir or self.run_dir, "events.jsonl"))]
