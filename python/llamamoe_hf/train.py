@@ -83,13 +83,13 @@ def run(job: Job, output_uri: str) -> int:
     try:
         if os.environ.get("LLAMAMOE_DETERMINISTIC") == "1":
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            torch.use_deterministic_algorithms(True)
+            torch.use_deterministic_algorithms(True, warn_only=True)
         kwargs = training_arguments(job, run_dir, world)
         args = TrainingArguments(**kwargs)  # initialises the process group under torchrun
         writer.event("start", step=0, message=f"world size {world}, torch {torch.__version__}")
         failure: Optional[LlamaMoeError] = None
         if rank == 0:
-            report = run_preflight(job.bundle_root, run_dir, need_gpu=torch.cuda.is_available() or world > 1,
+            report = run_preflight(job.bundle_root, run_dir, need_gpu=os.environ.get("LLAMAMOE_USE_CPU") != "1",
                                    keep_checkpoints=job.training.save_total_limit or 2)
             writer_path = os.path.join(run_dir, "preflight.json")
             from .finish import write_json_atomic

@@ -91,12 +91,13 @@ class LlamaMoePreTrainedModel(PreTrainedModel):  # type: ignore[misc]
 
 def _causal_mask(config: LlamaMoeConfig, embeds: torch.Tensor, attention_mask: Optional[torch.Tensor],
                  cache_position: torch.Tensor, past_key_values: Any, position_ids: torch.Tensor) -> Any:
-    """create_causal_mask across the 4.5x (`input_embeds`) and 5.x (`inputs_embeds`) spellings."""
+    """create_causal_mask across the 4.5x (`input_embeds`) and 5.x (`inputs_embeds`) spellings; arguments the
+    installed version does not take (cache_position in later releases) are left out."""
     names = inspect.signature(create_causal_mask).parameters
     kwargs = {"config": config, "attention_mask": attention_mask, "cache_position": cache_position,
               "past_key_values": past_key_values, "position_ids": position_ids}
     kwargs["inputs_embeds" if "inputs_embeds" in names else "input_embeds"] = embeds
-    return create_causal_mask(**kwargs)
+    return create_causal_mask(**{k: v for k, v in kwargs.items() if k in names})
 
 
 class LlamaMoeModel(LlamaMoePreTrainedModel):
