@@ -20,13 +20,14 @@ TRAINABLE_PATTERNS: Dict[str, Optional[str]] = {
     "residual": r"(mlp_residual\.|shared_expert\.)",
     "non-experts": r"^(?!.*\.experts\.)",
 }
-WRAPPER_PARTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_orig_mod.", "module.")
+WRAPPER_PARTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_orig_mod.")
 
 
 def clean_name(name: str) -> str:
+    """The parameter's name in the checkpoint: FSDP/checkpoint/compile wrapper parts and a DDP `module.` prefix removed."""
     for part in WRAPPER_PARTS:
         name = name.replace(part, "")
-    return name
+    return name[len("module."):] if name.startswith("module.") else name
 
 
 def is_trainable(name: str, job: Job, facts: ModelFacts) -> bool:
