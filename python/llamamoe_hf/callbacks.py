@@ -157,6 +157,10 @@ class Throughput:
         self._last_time = clock()
         self._last_tokens = 0
 
+    def restart(self, tokens_seen: int) -> None:
+        """Starts a new window at `tokens_seen` (after a resume the counter does not start at 0)."""
+        self._last_time, self._last_tokens = self.clock(), tokens_seen
+
     def sample(self, tokens_seen: int) -> Dict[str, Optional[float]]:
         now = self.clock()
         elapsed = max(now - self._last_time, 1e-9)

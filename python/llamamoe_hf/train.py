@@ -102,6 +102,16 @@ def run(job: Job, output_uri: str) -> int:
             raise failure or LlamaMoeError(PREFLIGHT, "preflight failed on rank 0", None, None, "See rank 0's events.")
 
         facts = load_facts(job.model_dir)
+        device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        register = lambda: _register_profile(job.profile)  # noqa: E731
+        initial_probe: Optional[Dict[str, Any]] = None
+        if rank == 0:  # the bundle's model against the golden logits, before any GPU-hour is spent
+            from safetensors.torch import load_file
+            expected = load_file(job.resolve(job.probe.expected))["logits"].float()
+            initial = hf.probe_logits(job.model_dir, job.resolve(job.probe.inputs), device, register)
+            initial_probe = hf.compare_probe(initial, expected, job.probe.rtol, job.probe.atol)
+            print(f"initial probe: {initial_probe}", file=sys.stderr)
+            torch.cuda.empty_cache() if torch.cuda.is_available() else None
         model = _load_model(job)
         counts = hf.apply_freezes(model, job, facts)
         manifest = load_manifest(job.manifest_path)
@@ -144,6 +154,7 @@ def run(job: Job, output_uri: str) -> int:
                                       log=lambda m: print(m, file=sys.stderr) if rank == 0 else None)
         if resume is not None:
             writer.event("resume", from_step=resume.step)
+            throughput.restart(tokens_at(resume.step))
         trainer.train(resume_from_checkpoint=resume.path if resume is not None else None)
         step = trainer.state.global_step
         if stop.requested and step < trainer.state.max_steps:
@@ -161,12 +172,9 @@ def run(job: Job, output_uri: str) -> int:
                 source = os.path.join(job.model_dir, name)
                 if os.path.isfile(source) and not os.path.exists(os.path.join(final_dir, name)):
                     shutil.copy2(source, final_dir)
-            from safetensors.torch import load_file, save_file
-            device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
-            register = lambda: _register_profile(job.profile)  # noqa: E731
-            expected = load_file(job.resolve(job.probe.expected))["logits"].float()
-            initial = hf.probe_logits(job.model_dir, job.resolve(job.probe.inputs), device, register)
-            write_probe_result(final_dir, hf.compare_probe(initial, expected, job.probe.rtol, job.probe.atol))
+            from safetensors.torch import save_file
+            assert initial_probe is not None
+            write_probe_result(final_dir, initial_probe)
             trained = hf.probe_logits(final_dir, job.resolve(job.probe.inputs), device, register)
             save_file({"logits": trained.contiguous()}, os.path.join(final_dir, "probe-logits.safetensors"))
             elapsed = time.time() - started

@@ -109,6 +109,14 @@ class GuardTests(unittest.TestCase):
         self.assertAlmostEqual(sample["tok_s_gpu"] or 0, 10_000.0)
         self.assertAlmostEqual(sample["mfu"] or 0, 0.06)
 
+    def test_throughput_after_a_resume_counts_only_the_new_window(self) -> None:
+        now = [10.0]
+        rates = Throughput(flops_per_token=1.0, peak_flops=0.0, world_size=1, clock=lambda: now[0])
+        rates.restart(1_000_000)
+        now[0] = 11.0
+        self.assertAlmostEqual(rates.sample(1_000_500)["tok_s_gpu"] or 0, 500.0)
+        self.assertIsNone(rates.sample(1_000_600)["mfu"])
+
 
 if __name__ == "__main__":
     unittest.main()
