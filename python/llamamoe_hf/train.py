@@ -111,7 +111,8 @@ def run(job: Job, output_uri: str) -> int:
             initial = hf.probe_logits(job.model_dir, job.resolve(job.probe.inputs), device, register)
             initial_probe = hf.compare_probe(initial, expected, job.probe.rtol, job.probe.atol)
             print(f"initial probe: {initial_probe}", file=sys.stderr)
-            torch.cuda.empty_cache() if torch.cuda.is_available() else None
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
         model = _load_model(job)
         counts = hf.apply_freezes(model, job, facts)
         manifest = load_manifest(job.manifest_path)
