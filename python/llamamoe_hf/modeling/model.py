@@ -82,11 +82,20 @@ class LlamaMoePreTrainedModel(PreTrainedModel):  # type: ignore[misc]
     _supports_attention_backend = True
 
     def _init_weights(self, module: nn.Module) -> None:
+        """Stock initialisation, plus the routers' bare `weight` (N(0, initializer_range)). Uses transformers'
+        guarded init functions where they exist, so weights already loaded from the checkpoint are never redrawn."""
         super()._init_weights(module)
-        std = self.config.initializer_range
         weight = getattr(module, "weight", None)
-        if module.__class__.__name__ == "Router" and isinstance(weight, nn.Parameter):
-            nn.init.normal_(weight, mean=0.0, std=std)
+        if module.__class__.__name__ != "Router" or not isinstance(weight, nn.Parameter):
+            return
+        if getattr(weight, "_is_hf_initialized", False):
+            return
+        try:
+            from transformers import initialization as guarded
+            guarded.normal_(weight, mean=0.0, std=self.config.initializer_range)
+        except (ImportError, AttributeError):
+            with torch.no_grad():
+                nn.init.normal_(weight, mean=0.0, std=self.config.initializer_range)
 
 
 def _causal_mask(config: LlamaMoeConfig, embeds: torch.Tensor, attention_mask: Optional[torch.Tensor],
