@@ -7,6 +7,7 @@
 #     OUT   where every result goes, default $OUT or gpu-scaleout-out
 # Steps, each writing OUT/results/<n>-<name>.json, then OUT/results/summary.md ending in "RESULT: PASS|FAIL":
 #   1 environment   versions, deepspeed absent, grouped_mm present, measured bf16 matmul TFLOP/s
+#   2a modeling     python/tests/test_modeling_torch.py: the llamamoe model equals stock Llama where it must
 #   2 bundles       `llama-moe run pipelines/{stories260k,quickstart}.yaml --var executor=bundle-only` (or the folders
 #                   in GPU_SCALEOUT_BUNDLES); parity: model/ in its stock class vs golden logits (fp32 1e-5, bf16 probe)
 #   3 preemption    torchrun --standalone --nproc-per-node=1, FSDP2, deterministic, 200 steps; SIGUSR1 to the worker at
@@ -71,6 +72,12 @@ say "machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format
 "${helper[@]}" env --out "$results/1-environment.json" > "$work/env.log" 2>&1; say "environment: $(tail -1 "$work/env.log" | cut -c1-300)"
 measured=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1])).get("bf16_matmul_tflops") or 0)' "$results/1-environment.json" 2>/dev/null || echo 0)
 
+# 2a. the llamamoe model against stock Llama (exact-in-value cases; skipped where torch is absent)
+( cd "$repo/python" && timeout 120 python3 -m unittest -v tests.test_modeling_torch ) > "$work/modeling.log" 2>&1; status=$?
+python3 -c 'import json,sys;t=open(sys.argv[3]).read();json.dump({"check":"llamamoe model vs stock Llama","exit":int(sys.argv[2]),"skipped":"skipped" in t,"passed":sys.argv[2]=="0"},open(sys.argv[1],"w"))' \
+  "$results/2a-modeling.json" "$status" "$work/modeling.log"
+say "modeling: exit $status $(tail -1 "$work/modeling.log")"
+
 # 2. bundles and parity
 bundles=()
 if [ -n "${GPU_SCALEOUT_BUNDLES:-}" ]; then
@@ -88,7 +95,7 @@ else
     [ -n "$found" ] && bundles+=("$found")
   done
 fi
-expect=(1-environment.json)
+expect=(1-environment.json 2a-modeling.json)
 i=0
 for bundle in "${bundles[@]}"; do
   i=$((i + 1)); expect+=("2-parity-$i.json")
