@@ -10,7 +10,8 @@
 #   2a modeling     python/tests/test_modeling_torch.py: the llamamoe model equals stock Llama where it must
 #   2 bundles       `llama-moe run pipelines/{stories260k,quickstart}.yaml --var executor=bundle-only` (or the folders
 #                   in GPU_SCALEOUT_BUNDLES); parity: model/ in its stock class vs golden logits (fp32 1e-5, bf16 probe)
-#   3 preemption    torchrun --standalone --nproc-per-node=1, FSDP2, deterministic, 200 steps; SIGUSR1 to the worker at
+#   3 preemption    torchrun --standalone --nproc-per-node=1 behind python -m llamamoe_hf.launch (the signal relay),
+#                   FSDP2, deterministic, 200 steps; SIGUSR1 to the relay at
 #                   step ~120 -> preempted + COMPLETE -> relaunch -> resume; losses after the resume equal a run
 #                   without interruption (<= 1e-6)
 #   4 multi-rank    CPU gloo DDP, 2 ranks, 50 steps, SIGUSR1 at ~25, resumed at world size 1: rows per step identical
@@ -45,7 +46,7 @@ launch() {
       pids+=($!)
     done
   else
-    env "$@" PYTHONPATH="$py" TORCH_NCCL_ASYNC_ERROR_HANDLING=1 \
+    env "$@" PYTHONPATH="$py" TORCH_NCCL_ASYNC_ERROR_HANDLING=1 python3 -m llamamoe_hf.launch -- \
       torchrun --standalone --nproc-per-node="$nproc" -m llamamoe_hf.train --job "$bundle/config/job.json" --out "$dest" \
       >> "$dest.log" 2>&1 &
     pids+=($!)
@@ -55,13 +56,11 @@ launch() {
 # Waits for every pid in `pids`; returns the last non-zero exit status (0 when all succeeded).
 wait_all() { local status=0 p; for p in "${pids[@]}"; do wait "$p" || status=$?; done; return "$status"; }
 
-# SIGUSR1 to the training processes: torchrun's workers (its children) or, in a dry run, the fake ranks themselves.
+# SIGUSR1 as a scheduler sends it: to the llamamoe_hf.launch relay in front of torchrun (which passes it on to the
+# workers; torchrun itself would die of it) or, in a dry run, to the fake ranks themselves.
 preempt() {
   local pid
-  for pid in "$@"; do
-    if [ "$dry" = 1 ]; then kill -USR1 "$pid" 2>/dev/null
-    else for child in $(pgrep -P "$pid"); do kill -USR1 "$child" 2>/dev/null; done; fi
-  done
+  for pid in "$@"; do kill -USR1 "$pid" 2>/dev/null; done
 }
 
 run_dir() { echo "$1/$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["out_subdir"])' "$2/config/job.json")"; }
