@@ -124,6 +124,41 @@ public sealed class SlurmCommandPlumbingTests
     }
 
     [Test]
+    public async Task WaitRequeuesARunningJobWhoseHeartbeatStoppedAndReportsAStalledEvent()
+    {
+        _fake.Job("4242", Name, "RUNNING");
+        var handle = Handle();
+        File.WriteAllText(Path.Combine(_fake.RunDir, "heartbeat"), "");
+        File.SetLastWriteTimeUtc(Path.Combine(_fake.RunDir, "heartbeat"), DateTime.UtcNow.AddHours(-1));
+        _fake.Answer("on-requeue.sh", """
+            sed -i 's/JobState=RUNNING/JobState=COMPLETED/' "$FAKE_DIR/scontrol-4242.out"
+            echo '{"status":"done","final_step":3,"files":{}}' >"$FAKE_RUN_DIR/DONE.json"
+            """);
+        var backend = new SlurmLaunchBackend(_fake.Options() with { StallTimeout = TimeSpan.FromMilliseconds(300) });
+        var updates = new CollectingProgress();
+
+        var outcome = await backend.WaitAsync(handle, updates, default);
+
+        Assert.That(_fake.Calls, Does.Contain("scontrol requeue 4242"));
+        Assert.That(updates.EventNames, Is.EqualTo(new[] { "stalled" }));
+        Assert.That(outcome.Restarts, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void ARunningJobWithAFreshHeartbeatIsNotRequeued()
+    {
+        _fake.Job("4242", Name, "RUNNING");
+        var handle = Handle();
+        var backend = new SlurmLaunchBackend(_fake.Options() with { StallTimeout = TimeSpan.FromSeconds(30) });
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        Assert.CatchAsync<OperationCanceledException>(() => backend.WaitAsync(handle, null, stop.Token));
+
+        Assert.That(_fake.Calls, Does.Not.Contain("requeue"));
+        Assert.That(_fake.Calls, Does.Contain("scontrol show job --oneliner 4242"));
+    }
+
+    [Test]
     public void WaitStopsAtTheRequeueLimitWithLmoe3458()
     {
         _fake.Job("4242", Name, "NODE_FAIL", restarts: 2);

@@ -65,12 +65,12 @@ public sealed record ExternalJobHandle(string Backend, string JobId, string JobN
 /// <param name="Restarts">How often the scheduler requeued the job.</param>
 public sealed record ExternalJobStatus(ExternalJobState State, string RawState, string? Reason, int? ExitCode, int Restarts);
 
-/// <summary>One <c>progress.jsonl</c> record (or <c>LMOE_PROGRESS</c> log line) of the output contract.</summary>
+/// <summary>One <c>progress.jsonl</c> record (or <c>LMOE_PROGRESS</c> log line) of the output contract; <c>Timestamp</c> is <c>ts</c> (Unix seconds).</summary>
 public sealed record ExternalTrainingProgress(
     long Step, long MaxSteps, double? Epoch, double? Loss, double? LearningRate, double? GradNorm, long? TokensSeen,
-    double? TokensPerSecondPerGpu, double? Mfu, double? MemoryGb);
+    double? TokensPerSecondPerGpu, double? Mfu, double? MemoryGb, double? Timestamp = null);
 
-/// <summary>One <c>events.jsonl</c> record: start, resume, checkpoint, preempted, error or done.</summary>
+/// <summary>One <c>events.jsonl</c> record: start, resume, checkpoint, preempted, error or done (or <c>stalled</c>, reported by a backend that requeued a silent job).</summary>
 public sealed record ExternalTrainingEvent(string Event, long? Step, long? FromStep, string? Code, string? Message);
 
 /// <summary>What a backend reports while a job runs: a state change, a progress record or an event (exactly one is set).</summary>

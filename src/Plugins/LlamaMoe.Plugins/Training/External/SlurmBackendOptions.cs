@@ -18,6 +18,12 @@ public sealed record SlurmBackendOptions
     /// <summary>How many requeues or resubmissions after preemption or node failure are allowed before LMOE3458.</summary>
     public int MaxRequeues { get; init; } = 3;
 
+    /// <summary>
+    /// A running job whose <c>heartbeat</c> file is older than the larger of this and 10 × the median step time is
+    /// requeued (it resumes from its newest checkpoint); counts against <see cref="MaxRequeues"/>. Null: never.
+    /// </summary>
+    public TimeSpan? StallTimeout { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary><c>sbatch --partition</c>, or null for the cluster's default.</summary>
     public string? Partition { get; init; }
 

@@ -18,6 +18,9 @@ internal sealed class SlurmJobFollower
     private long? _lastStep;
     private int _preemptions;
     private int _requeuesByUs;
+    private DateTime? _runningSince;
+    private readonly List<double> _stepSeconds = [];
+    private double? _lastProgressTimestamp;
 
     internal SlurmJobFollower(SlurmLaunchBackend backend, SlurmBackendOptions options, ExternalJobHandle handle, IProgress<ExternalJobUpdate>? progress)
     {
@@ -41,16 +44,26 @@ internal sealed class SlurmJobFollower
             }
 
             DrainOutput();
+            _runningSince = status.State == ExternalJobState.Running ? _runningSince ?? DateTime.UtcNow : null;
+            if (Stalled() is { } silence)
+            {
+                _progress?.Report(new ExternalJobUpdate(null, null, new ExternalTrainingEvent("stalled", _lastStep, null, null,
+                    $"no heartbeat for {silence.TotalSeconds:0} s; requeueing")));
+                await RequeueAsync(status, $"it stalled (no heartbeat for {silence.TotalSeconds:0} s)", cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             if (status.State.IsTerminal() || status.State == ExternalJobState.Unknown)
             {
                 if (_tail.ReadDoneFinalStep() is { } finalStep)
                 {
-                    return new ExternalJobOutcome(_handle, status.State, finalStep >= 0 ? finalStep : _lastStep, status.Restarts + _requeuesByUs, _preemptions);
+                    return new ExternalJobOutcome(_handle, status.State, finalStep >= 0 ? finalStep : _lastStep, Math.Max(status.Restarts, _requeuesByUs), _preemptions);
                 }
 
                 if (NeedsRequeue(status))
                 {
-                    await RequeueAsync(status, cancellationToken).ConfigureAwait(false);
+                    await RequeueAsync(status, $"it ended {status.RawState}" + (_lastEvent?.Event == "preempted" ? " after a preempted event" : ""),
+                        cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -83,21 +96,55 @@ internal sealed class SlurmJobFollower
             if (update.Progress is { } p)
             {
                 _lastStep = p.Step;
+                if (p.Timestamp is { } ts)
+                {
+                    if (_lastProgressTimestamp is { } previous && ts > previous)
+                    {
+                        _stepSeconds.Add(ts - previous);
+                    }
+
+                    _lastProgressTimestamp = ts;
+                }
             }
 
             _progress?.Report(update);
         }
     }
 
+    /// <summary>
+    /// The silence so far when a running job's heartbeat is older than max(<see cref="SlurmBackendOptions.StallTimeout"/>,
+    /// 10 × the median step time), counted from when this attempt was first seen running; null while it is alive.
+    /// </summary>
+    private TimeSpan? Stalled()
+    {
+        if (_options.StallTimeout is not { } minimum || _runningSince is not { } since)
+        {
+            return null;
+        }
+
+        var heartbeat = Path.Combine(_handle.RunDirectory, "heartbeat");
+        var lastSign = File.Exists(heartbeat) ? new[] { since, File.GetLastWriteTimeUtc(heartbeat) }.Max() : since;
+        var limit = minimum;
+        if (_stepSeconds.Count > 0)
+        {
+            var sorted = _stepSeconds.Order().ToList();
+            limit = TimeSpan.FromSeconds(Math.Max(minimum.TotalSeconds, 10 * sorted[sorted.Count / 2]));
+        }
+
+        var silence = DateTime.UtcNow - lastSign;
+        return silence > limit ? silence : null;
+    }
+
     private bool NeedsRequeue(ExternalJobStatus status) =>
         status.State.IsInfrastructureLoss() || (status.State == ExternalJobState.Completed && _lastEvent?.Event == "preempted");
 
-    private async Task RequeueAsync(ExternalJobStatus status, CancellationToken cancellationToken)
+    private async Task RequeueAsync(ExternalJobStatus status, string why, CancellationToken cancellationToken)
     {
-        if (status.Restarts >= _options.MaxRequeues)
+        var restarts = Math.Max(status.Restarts, _requeuesByUs);
+        if (restarts >= _options.MaxRequeues)
         {
             throw new LlamaMoeException(SlurmErrorCodes.TooManyRequeues,
-                $"Slurm job {_handle.JobId} ({_handle.JobName}) ended {status.RawState} after {status.Restarts} requeues; the limit is {_options.MaxRequeues}.",
+                $"Slurm job {_handle.JobId} ({_handle.JobName}) needs a requeue because {why}, after {restarts} requeues; the limit is {_options.MaxRequeues}.",
                 filePath: _handle.LogPath, key: _handle.JobName,
                 advice: "The newest COMPLETE checkpoint is kept: rerun to resume, raise executor.retries, or use a partition without preemption.");
         }
@@ -106,6 +153,7 @@ internal sealed class SlurmJobFollower
         _requeuesByUs++;
         _lastEvent = null;
         _lastStatus = null;
+        _runningSince = null;
     }
 
     private LlamaMoeException Failure(ExternalJobStatus status)

@@ -86,7 +86,7 @@ public sealed class SlurmOutputTail
             }
 
             return new ExternalTrainingProgress(step, Long(r, "max_steps") ?? 0, Double(r, "epoch"), Double(r, "loss"), Double(r, "lr"),
-                Double(r, "grad_norm"), Long(r, "tokens_seen"), Double(r, "tok_s_gpu"), Double(r, "mfu"), Double(r, "mem_gb"));
+                Double(r, "grad_norm"), Long(r, "tokens_seen"), Double(r, "tok_s_gpu"), Double(r, "mfu"), Double(r, "mem_gb"), Double(r, "ts"));
         }
         catch (JsonException)
         {
