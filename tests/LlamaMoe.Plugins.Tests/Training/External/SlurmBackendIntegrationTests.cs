@@ -88,6 +88,25 @@ public sealed class SlurmBackendIntegrationTests
     }
 
     [Test]
+    public async Task JobWhoseHeartbeatStopsIsRequeuedAndResumesToDone()
+    {
+        var (_, job) = Prepare();
+        var backend = new SlurmLaunchBackend(Options(("FAKE_MAX_STEPS", "8"), ("FAKE_STEP_SECONDS", "0.2"), ("FAKE_HANG_AT_STEP", "3"))
+            with { StallTimeout = TimeSpan.FromSeconds(2) });
+        var updates = new CollectingProgress();
+        var handle = await backend.SubmitAsync(job.Bundle, job.OutputUri, job.RunDir, job.Name, default);
+
+        var outcome = await WaitWithTimeout(backend, handle, updates);
+
+        Assert.That(outcome.FinalStep, Is.EqualTo(8));
+        Assert.That(outcome.Restarts, Is.EqualTo(1));
+        Assert.That(outcome.Handle.JobId, Is.EqualTo(handle.JobId));
+        var names = updates.EventNames.ToList();
+        Assert.That(names.IndexOf("stalled"), Is.GreaterThanOrEqualTo(0).And.LessThan(names.IndexOf("resume")));
+        Assert.That(updates.EventNames.Last(), Is.EqualTo("done"));
+    }
+
+    [Test]
     public async Task NewBackendInstanceReattachesToTheRunningJobInsteadOfSubmittingAgain()
     {
         var (first, job) = Prepare(("FAKE_MAX_STEPS", "12"), ("FAKE_STEP_SECONDS", "0.25"));
