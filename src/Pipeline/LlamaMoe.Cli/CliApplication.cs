@@ -74,10 +74,10 @@ public sealed class CliApplication
     }
 
     /// <summary>
-    /// Parses and runs. Usage errors print LMOE0920 and return 2; other exceptions propagate to the caller, which turns
-    /// them into coded errors and exit codes.
+    /// Parses and runs. Usage errors print LMOE0920 on stderr and return 2; other exceptions propagate to the caller,
+    /// which turns them into coded errors and exit codes. Help goes to <paramref name="output"/> (default stdout).
     /// </summary>
-    public int Run(IReadOnlyList<string> args, CancellationToken cancellation)
+    public int Run(IReadOnlyList<string> args, CancellationToken cancellation, TextWriter? output = null)
     {
         cancellationToken = cancellation;
         var parse = Parse(args);
@@ -88,7 +88,7 @@ public sealed class CliApplication
 
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = output ?? Console.Out });
         }
         catch (CliUsageException ex)
         {
