@@ -64,13 +64,21 @@ public sealed class CommandLineParsingTests
             using var output = new StringWriter();
             Assert.That(app.Run([command.Name, "--help"], CancellationToken.None, output), Is.EqualTo(ExitCodes.Success), command.Name);
             var help = output.ToString();
-            Assert.That(help, Does.Contain("llama-moe " + command.Name), command.Name);
+            Assert.That(help, Does.Contain("Usage:").And.Contain(" " + command.Name + " "), command.Name);
             Assert.That(help, Does.Contain(command.Description), command.Name);
             foreach (var option in command.Options)
             {
                 Assert.That(help, Does.Contain(option.Name), $"{command.Name} --help lacks {option.Name}");
             }
         }
+    }
+
+    [Test]
+    public void TheExecutableHelpNamesLlamaMoeAndExitsZero()
+    {
+        var run = CliProcess.Run("run", "--help");
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Success));
+        Assert.That(run.Stdout, Does.Contain("llama-moe run <pipeline.yaml> [options]").And.Contain("--force <STAGE>"));
     }
 
     [Test]
