@@ -57,6 +57,49 @@ public sealed class CommandLineParsingTests
     }
 
     [Test]
+    public void AnAtWordThatNamesNoFileStaysLiteral()
+    {
+        var parse = app.Parse(["generate", "m", "--prompt", "@bob said hi"]);
+        Assert.That(parse.Errors, Is.Empty);
+        Assert.That(parse.GetValue<string>("--prompt"), Is.EqualTo("@bob said hi"));
+    }
+
+    [Test]
+    public void ResponseFileLinesKeepQuotedWordsTogetherAndSkipComments()
+    {
+        Assert.That(ResponseFiles.Split("--prompt \"Once upon\" --seed 3"), Is.EqualTo(new[] { "--prompt", "Once upon", "--seed", "3" }));
+        var file = Path.Combine(Path.GetTempPath(), $"llamamoe-rsp-{Guid.NewGuid():N}.rsp");
+        File.WriteAllLines(file, ["# generation settings", "", "--prompt \"Once upon a time\"", "--max-new-tokens=8"]);
+        try
+        {
+            var parse = app.Parse(["generate", "m", "@" + file]);
+            Assert.That(parse.Errors, Is.Empty);
+            Assert.That(parse.GetValue<string>("--prompt"), Is.EqualTo("Once upon a time"));
+            Assert.That(parse.GetValue<int>("--max-new-tokens"), Is.EqualTo(8));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void ForceAndUntilCompleteThePipelinesStageNames()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"llamamoe-complete-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "name: p\nstages:\n  data: { uses: data/synthetic, with: { people: 2 } }\n  dense: { uses: data/synthetic, with: { people: 3 } }\n");
+        try
+        {
+            Assert.That(app.Root.Parse($"run {file} --force d").GetCompletions().Select(c => c.Label), Is.EquivalentTo(new[] { "data", "dense" }));
+            Assert.That(app.Root.Parse($"plan {file} --until de").GetCompletions().Select(c => c.Label), Is.EquivalentTo(new[] { "dense" }));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public void EveryCommandHasHelpGeneratedFromItsOwnOptions()
     {
         foreach (var command in app.Root.Subcommands)

@@ -70,7 +70,7 @@ public sealed class CliApplication
             args = args.Count == 1 ? ["--help"] : [args[1], "--help"];
         }
 
-        return Root.Parse(args, new ParserConfiguration());
+        return Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = ResponseFiles.TryExpand });
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.Text.Json;
 using LlamaMoe.Cli.Rendering;
 using LlamaMoe.Modeling;
@@ -29,12 +30,33 @@ public sealed class RunCommand : ICliCommand
     private readonly Option<bool> plainOutput = CliOptions.Flag("--plain", "Plain log lines instead of progress bars.");
     private readonly Option<string> threads = CliOptions.Text("--threads", $"CPU threads for libtorch: auto or 1 to {PipelineDefinition.MaxThreads} (default: the pipeline's threads:).", "N|auto");
 
-    /// <summary>The repeatable <c>--force STAGE</c> option (also used by <c>plan</c>).</summary>
-    internal static Option<string[]> ForceOption() =>
-        CliOptions.Repeated("--force", "Run STAGE again even when it is up to date (repeatable: --force a --force b).", "STAGE");
+    /// <summary>The repeatable <c>--force STAGE</c> option (also used by <c>plan</c>); completion offers the pipeline's stages.</summary>
+    internal static Option<string[]> ForceOption()
+    {
+        var option = CliOptions.Repeated("--force", "Run STAGE again even when it is up to date (repeatable: --force a --force b).", "STAGE");
+        option.CompletionSources.Add(StageNames);
+        return option;
+    }
 
-    /// <summary>The <c>--until STAGE</c> option (also used by <c>plan</c>).</summary>
-    internal static Option<string> UntilOption() => CliOptions.Text("--until", "Stop after STAGE (and what it needs).", "STAGE");
+    /// <summary>The <c>--until STAGE</c> option (also used by <c>plan</c>); completion offers the pipeline's stages.</summary>
+    internal static Option<string> UntilOption()
+    {
+        var option = CliOptions.Text("--until", "Stop after STAGE (and what it needs).", "STAGE");
+        option.CompletionSources.Add(StageNames);
+        return option;
+    }
+
+    // The stage names of the pipeline file already on the command line, for completion (none when it cannot be read).
+    private static IEnumerable<string> StageNames(CompletionContext context)
+    {
+        if (context.ParseResult.GetValue<string>("pipeline.yaml") is not { } path || !File.Exists(path))
+        {
+            return [];
+        }
+
+        var definition = PipelineParser.Parse(path, new PipelineLoadSettings { InputPathsMayBeMissing = true }, []);
+        return definition?.Stages.Select(s => s.Id).Where(id => id.StartsWith(context.WordToComplete, StringComparison.Ordinal)) ?? [];
+    }
 
     /// <inheritdoc />
     public IEnumerable<Symbol> Symbols => [pipelineFile, force, forceAll, until, json, plainOutput, threads, .. common.Symbols];
