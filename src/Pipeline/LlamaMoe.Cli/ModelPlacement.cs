@@ -1,6 +1,6 @@
+using System.CommandLine;
 using LlamaMoe.Modeling;
 using LlamaMoe.Pipeline.Services;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Cli;
@@ -11,34 +11,25 @@ namespace LlamaMoe.Cli;
 /// </summary>
 internal sealed record ModelPlacement(Device Device, ScalarType? Dtype)
 {
-    /// <summary>The usage fragment of the two flags.</summary>
-    public const string Usage = "[--device auto|cpu|cuda] [--dtype float32|bfloat16]";
+    /// <summary>The <c>--device</c> option of a model command.</summary>
+    public static Option<string> DeviceOption() => CliOptions.Device("cpu", "Where the model runs: auto (CUDA when libtorch sees a device), cpu or cuda.");
 
-    /// <summary>Reads the flags; loads the native runtime.</summary>
-    /// <exception cref="CliUsageException">An unknown device or dtype.</exception>
-    public static ModelPlacement From(CliArguments arguments)
+    /// <summary>The <c>--dtype</c> option of a model command.</summary>
+    public static Option<string> DtypeOption() => CliOptions.Choice("--dtype", "The weights' type in memory (default: the checkpoint's own type).", null, "float32", "bfloat16");
+
+    /// <summary>Resolves the two options; loads the native runtime; LMOE1020 (exit 3) for <c>cuda</c> without a device.</summary>
+    public static ModelPlacement From(string? requested, string? dtypeName)
     {
-        var requested = arguments.Option("device") ?? "cpu";
-        if (requested is not ("auto" or "cpu" or "cuda"))
+        requested ??= "cpu";
+        ScalarType? dtype = dtypeName switch
         {
-            throw new CliUsageException($"--device must be auto, cpu or cuda, got '{requested}'");
-        }
-
-        ScalarType? dtype = arguments.Option("dtype") switch
-        {
-            null => null,
             "float32" => ScalarType.Float32,
             "bfloat16" => ScalarType.BFloat16,
-            var other => throw new CliUsageException($"--dtype must be float32 or bfloat16, got '{other}'"),
+            _ => null,
         };
+        CudaRequirement.Check(requested);
         TorchRuntime.EnsureLoaded();
         var kind = new DeviceSelection(requested, CudaProbe.IsAvailable).Kind;
-        if (kind == "cuda" && !CudaProbe.IsAvailable())
-        {
-            throw new LlamaMoeException("LMOE1020", "--device cuda was given but libtorch sees no CUDA device", key: "--device",
-                advice: "Run 'llama-moe doctor' to see which libtorch is loaded; see the README's GPU section for LLAMAMOE_LIBTORCH.");
-        }
-
         return new ModelPlacement(new Device(kind), dtype);
     }
 }

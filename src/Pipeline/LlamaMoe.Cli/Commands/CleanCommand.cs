@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Store;
@@ -13,15 +14,17 @@ public sealed class CleanCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Delete a pipeline's artifact store, lock file and artifacts/NAME folder.";
 
-    /// <inheritdoc />
-    public string Usage => $"llama-moe clean <pipeline.yaml> {PipelineCommandSupport.CommonUsage}";
+    private readonly Argument<string> pipelineFile = CliOptions.Argument("pipeline.yaml", "The pipeline file.");
+    private readonly PipelineOptions common = new();
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [pipelineFile, .. common.Symbols];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var path = arguments.Required(0, "pipeline file");
-        var settings = PipelineCommandSupport.Settings(arguments);
-        arguments.ThrowOnUnused();
+        var path = parse.GetRequiredValue(pipelineFile);
+        var settings = common.Settings(parse);
         var diagnostics = new List<Diagnostic>();
         var definition = PipelineParser.Parse(path, settings, diagnostics);
         PipelineCommandSupport.PrintDiagnostics(diagnostics);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.AttentionMoe;
@@ -24,57 +25,74 @@ public sealed class ConvertCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Convert a dense LLaMA directory into a native MoE directory (expert split + router init).";
 
-    /// <inheritdoc />
-    public string Usage =>
-        "llama-moe convert <dense-dir> --out DIR --experts E --top-k K --split random|sequential|clustering|coactivation|gradient|sharing "
-        + "[--router random|kmeans|tokens] [--calibration FILE] [--calibration-format text|stories|chat] [--chat-template llama3|llama2|plain] "
-        + "[--calibration-samples N] [--calibration-max-length N] [--save-calibration DIR] [--residual N] [--contract-first N] [--contract-last N] "
-        + "[--scale S] [--routing softmax_renormalized|softmax|softmax_over_topk|unit] "
-        + "[--attention-experts N] [--attention-top-k K] [--attention-split F] [--attention-scale S] [--seed S] [--force]";
+    private readonly Argument<string> denseDirectory = CliOptions.Argument("dense-dir", "The dense LLaMA model directory.");
+    private readonly Option<string> outDir = CliOptions.Path("--out", "The MoE model directory to write.", "DIR", required: true);
+    private readonly Option<int> experts = CliOptions.Int("--experts", "Routed experts per MoE layer.", 8, minimum: 1, helpName: "E");
+    private readonly Option<int> topK = CliOptions.Int("--top-k", "Experts each token is routed to.", 2, minimum: 1, helpName: "K");
+    private readonly Option<string> split = CliOptions.Text("--split", "How the MLP neurons are split: random, sequential, clustering, coactivation, gradient or sharing.", "METHOD", required: true);
+    private readonly Option<string> router = CliOptions.Text("--router", "How the routers are initialised: random, kmeans or tokens.", "METHOD");
+    private readonly Option<string> calibrationFile = CliOptions.Path("--calibration", "Text to calibrate on (needed by the calibrated splits and routers).", "FILE");
+    private readonly Option<string> calibrationFormat = CliOptions.Choice("--calibration-format", "How the calibration file is read.", "text", "text", "stories", "chat");
+    private readonly Option<string> chatTemplate = CliOptions.Choice("--chat-template", "The chat template of chat calibration data.", "llama3", "llama3", "llama2", "plain");
+    private readonly Option<int> calibrationSamples = CliOptions.Int("--calibration-samples", "Calibration sequences.", 256, minimum: 1);
+    private readonly Option<int> calibrationMaxLength = CliOptions.Int("--calibration-max-length", "Tokens per calibration sequence at most.", 512, minimum: 1);
+    private readonly Option<string> saveCalibration = CliOptions.Path("--save-calibration", "Keep the calibration statistics in DIR.", "DIR");
+    private readonly Option<int> residual = CliOptions.Int("--residual", "Shared (always active) residual experts.", 0, minimum: 0);
+    private readonly Option<int> contractFirst = CliOptions.Int("--contract-first", "Leave the first N layers dense.", 0, minimum: 0);
+    private readonly Option<int> contractLast = CliOptions.Int("--contract-last", "Leave the last N layers dense.", 0, minimum: 0);
+    private readonly Option<double?> scale = CliOptions.OptionalDouble("--scale", "Expert output scale factor (default: experts / top-k).", "S");
+    private readonly Option<string> routing = CliOptions.Choice("--routing", "How router scores become weights.", "softmax_renormalized", "softmax_renormalized", "softmax", "softmax_over_topk", "unit");
+    private readonly Option<int?> attentionExperts = CliOptions.OptionalInt("--attention-experts", "Also split attention into N GQA-group experts (LLaMA-MoE v2).", minimum: 1);
+    private readonly Option<int?> attentionTopK = CliOptions.OptionalInt("--attention-top-k", "Attention experts per token.", minimum: 1, helpName: "K");
+    private readonly Option<int?> attentionSplit = CliOptions.OptionalInt("--attention-split", "Attention experts per KV head (instead of --attention-experts).", minimum: 1, helpName: "F");
+    private readonly Option<double?> attentionScale = CliOptions.OptionalDouble("--attention-scale", "Attention expert output scale.", "S");
+    private readonly Option<int> seed = CliOptions.Int("--seed", "Random seed.", 0, helpName: "S");
+    private readonly Option<bool> force = CliOptions.Flag("--force", "Overwrite an existing output directory.");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols =>
+    [
+        denseDirectory, outDir, experts, topK, split, router, calibrationFile, calibrationFormat, chatTemplate, calibrationSamples, calibrationMaxLength,
+        saveCalibration, residual, contractFirst, contractLast, scale, routing, attentionExperts, attentionTopK, attentionSplit, attentionScale, seed, force,
+    ];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var dense = arguments.ModelDirectory(0);
-        var output = arguments.OutputDirectory("out") ?? throw new CliUsageException("missing --out DIR");
-        var scale = arguments.Option("scale");
+        var dense = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(denseDirectory));
+        var output = CommandLinePaths.OutputDirectory(parse.GetRequiredValue(outDir), "out");
         var options = new ConstructionOptions(
-            Experts: arguments.Int("experts", 8),
-            TopK: arguments.Int("top-k", 2),
-            Split: arguments.Option("split") ?? throw new CliUsageException("missing --split METHOD"),
-            Router: arguments.Option("router") ?? "random",
-            ResidualExperts: arguments.Int("residual", 0),
-            ContractFirst: arguments.Int("contract-first", 0),
-            ContractLast: arguments.Int("contract-last", 0),
-            ScaleFactor: scale is null ? null : double.Parse(scale, CultureInfo.InvariantCulture),
-            Seed: arguments.Int("seed", 0),
-            Weights: MoeRouterSpec.ParseWeights(arguments.Option("routing") ?? "softmax_renormalized"));
-        var calibrationFile = arguments.Option("calibration");
-        var calibrationFormat = arguments.Option("calibration-format") ?? "text";
-        var chatTemplate = arguments.Option("chat-template") ?? "llama3";
-        var samples = arguments.Int("calibration-samples", 256);
-        var maxLength = arguments.Int("calibration-max-length", 512);
-        var saveCalibration = arguments.Option("save-calibration");
-        var force = arguments.Flag("force");
-        var attentionFlags = new AttentionFlags(
-            NullableInt(arguments, "attention-experts"),
-            NullableInt(arguments, "attention-top-k"),
-            NullableInt(arguments, "attention-split"),
-            arguments.Option("attention-scale") is null ? null : arguments.Double("attention-scale", 1.0));
-        arguments.ThrowOnUnused();
+            Experts: parse.GetValue(experts),
+            TopK: parse.GetValue(topK),
+            Split: parse.GetRequiredValue(split),
+            Router: parse.GetValue(router) ?? "random",
+            ResidualExperts: parse.GetValue(residual),
+            ContractFirst: parse.GetValue(contractFirst),
+            ContractLast: parse.GetValue(contractLast),
+            ScaleFactor: parse.GetValue(scale),
+            Seed: parse.GetValue(seed),
+            Weights: MoeRouterSpec.ParseWeights(parse.GetRequiredValue(routing)));
+        var calibrationPath = parse.GetValue(calibrationFile);
+        var format = parse.GetRequiredValue(calibrationFormat);
+        var template = parse.GetRequiredValue(chatTemplate);
+        var samples = parse.GetValue(calibrationSamples);
+        var maxLength = parse.GetValue(calibrationMaxLength);
+        var saveTo = parse.GetValue(saveCalibration);
+        var overwrite = parse.GetValue(force);
+        var attentionFlags = new AttentionFlags(parse.GetValue(attentionExperts), parse.GetValue(attentionTopK), parse.GetValue(attentionSplit), parse.GetValue(attentionScale));
 
-        ConstructionPlanner.Check(options, hasCalibration: calibrationFile is not null);
+        ConstructionPlanner.Check(options, hasCalibration: calibrationPath is not null);
         var attentionOptions = AttentionOptions(dense, attentionFlags);
         TorchRuntime.EnsureLoaded();
-        using var calibration = Calibrate(dense, options, calibrationFile, calibrationFormat, chatTemplate, samples, maxLength, cancellationToken);
-        if (calibration is not null && saveCalibration is not null)
+        using var calibration = Calibrate(dense, options, calibrationPath, format, template, samples, maxLength, cancellationToken);
+        if (calibration is not null && saveTo is not null)
         {
-            calibration.Save(saveCalibration);
+            calibration.Save(saveTo);
         }
 
         var plans = ConstructionPlanner.Plan(dense, options, calibration);
         var attention = attentionOptions is null ? null : AttentionMoePlan.Create(DenseConfig(dense), attentionOptions, AttentionRouterInit.KaimingUniform, options.Seed);
-        var config = MoeConverter.Convert(dense, output, plans, ConstructionPlanner.ConversionOptions(options, overwrite: force), attention);
+        var config = MoeConverter.Convert(dense, output, plans, ConstructionPlanner.ConversionOptions(options, overwrite: overwrite), attention);
         attention?.DisposeRouters();
         foreach (var plan in plans.Values)
         {
@@ -113,8 +131,6 @@ public sealed class ConvertCommand : ICliCommand
     }
 
     private static LlamaConfig DenseConfig(string dense) => LlamaConfigJson.Read(Path.Combine(dense, ModelDirectory.ConfigFileName));
-
-    private static int? NullableInt(CliArguments arguments, string name) => arguments.Option(name) is null ? null : arguments.Int(name, 0);
 
     private sealed record AttentionFlags(int? Experts, int? TopK, int? Split, double? Scale);
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -17,17 +18,16 @@ public sealed class DoctorCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Report the libtorch, CUDA devices, bf16, threads, TF32 and allocator a run will use.";
 
-    /// <inheritdoc />
-    public string Usage =>
-        "llama-moe doctor [--json]\n" +
-        $"  Loads libtorch as a run would: the bundled package, or the one {LibTorchLocation.VariableName} names (a libtorch 'lib' folder, or 'python').\n" +
-        "  Exit code 3 when libtorch cannot be loaded.";
+    private readonly Option<bool> asJson = CliOptions.Flag("--json",
+        $"Print the report as JSON. libtorch is loaded as a run would: the bundled package, or the one {LibTorchLocation.VariableName} names (a libtorch 'lib' folder, or 'python'); exit code 3 when it cannot be loaded.");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [asJson];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var json = arguments.Flag("json");
-        arguments.ThrowOnUnused();
+        var json = parse.GetValue(asJson);
         var report = TorchRuntimeReport.Inspect();
         if (json)
         {

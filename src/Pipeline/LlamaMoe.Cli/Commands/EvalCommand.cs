@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LlamaMoe.Modeling;
@@ -27,43 +28,48 @@ public sealed class EvalCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Evaluate a model: perplexity, mmlu, gsm8k, humaneval, mbpp or expert-usage.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe eval <model-dir> --task perplexity|mmlu|gsm8k|humaneval|mbpp|expert-usage --data PATH [--format stories|text] " +
-        "[--first N] [--count N] [--max-length N] [--shots K] [--shots-data FILE] [--max-new-tokens N] [--generation-batch-size N] [--json] " + ModelPlacement.Usage;
+    private readonly Argument<string> modelDirectory = CliOptions.Argument("model-dir", "The model directory (config.json, weights, tokenizer.model).");
+    private readonly Option<string> taskOption = CliOptions.Choice("--task", "The evaluation task.", "perplexity", [.. Tasks.Keys]);
+    private readonly Option<string> dataPath = CliOptions.Path("--data", "The evaluation data (a file, or the MMLU folder).", "PATH", required: true);
+    private readonly Option<string> formatOption = CliOptions.Choice("--format", "How perplexity text is split into sequences.", "stories", "stories", "text");
+    private readonly Option<int> first = CliOptions.Int("--first", "The first item to evaluate (1-based).", 1, minimum: 1);
+    private readonly Option<int?> count = CliOptions.OptionalInt("--count", "How many items to evaluate (default: all).", minimum: 1);
+    private readonly Option<int> maxLength = CliOptions.Int("--max-length", "Tokens per sequence at most.", 512, minimum: 1);
+    private readonly Option<int> shots = CliOptions.Int("--shots", "Few-shot examples per prompt.", 0, minimum: 0, helpName: "K");
+    private readonly Option<string> shotsData = CliOptions.Path("--shots-data", "Where the few-shot examples come from.", "FILE");
+    private readonly Option<int> maxNewTokens = CliOptions.Int("--max-new-tokens", "Tokens to generate per answer at most.", 128, minimum: 1);
+    private readonly Option<int> generationBatchSize = CliOptions.Int("--generation-batch-size", "Prompts generated at a time (gsm8k, humaneval, mbpp).", EvaluateOptions.DefaultGenerationBatchSize, minimum: 1);
+    private readonly Option<bool> asJson = CliOptions.Flag("--json", "Print the scores as JSON.");
+    private readonly Option<string> device = ModelPlacement.DeviceOption();
+    private readonly Option<string> dtype = ModelPlacement.DtypeOption();
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols =>
+        [modelDirectory, taskOption, dataPath, formatOption, first, count, maxLength, shots, shotsData, maxNewTokens, generationBatchSize, asJson, device, dtype];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var directory = arguments.ModelDirectory(0);
-        var taskName = arguments.Option("task") ?? "perplexity";
-        var data = arguments.Option("data") ?? throw new CliUsageException("missing --data PATH");
-        var format = arguments.Option("format") ?? "stories";
+        var directory = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(modelDirectory));
+        var taskName = parse.GetRequiredValue(taskOption);
+        var data = parse.GetRequiredValue(dataPath);
+        var format = parse.GetRequiredValue(formatOption);
         var task = new EvaluationTaskOptions
         {
-            Task = Tasks.TryGetValue(taskName, out var kind) ? kind : throw new CliUsageException($"unknown task '{taskName}' (supported: {string.Join(", ", Tasks.Keys)})"),
+            Task = Tasks[taskName],
             Data = data,
             Name = taskName,
-            Format = format switch
-            {
-                "stories" => TextLayout.Stories,
-                "text" => TextLayout.Text,
-                _ => throw new CliUsageException($"unknown format '{format}' (supported: stories, text)"),
-            },
-            First = arguments.Int("first", 1, minimum: 1),
-            Count = arguments.Option("count") is null ? null : arguments.Int("count", 1, minimum: 1),
-            MaxLength = arguments.Int("max-length", 512, minimum: 1),
-            Shots = arguments.Int("shots", 0, minimum: 0),
-            ShotsData = arguments.Option("shots-data"),
-            MaxNewTokens = arguments.Int("max-new-tokens", 128, minimum: 1),
+            Format = format == "text" ? TextLayout.Text : TextLayout.Stories,
+            First = parse.GetValue(first),
+            Count = parse.GetValue(count),
+            MaxLength = parse.GetValue(maxLength),
+            Shots = parse.GetValue(shots),
+            ShotsData = parse.GetValue(shotsData),
+            MaxNewTokens = parse.GetValue(maxNewTokens),
         };
-        var generationBatchSize = arguments.Int("generation-batch-size", EvaluateOptions.DefaultGenerationBatchSize);
-        var json = arguments.Flag("json");
-        var placement = ModelPlacement.From(arguments);
-        arguments.ThrowOnUnused();
-        if (generationBatchSize < 1)
-        {
-            throw new CliUsageException($"--generation-batch-size expects a positive number, got {generationBatchSize}");
-        }
+        var json = parse.GetValue(asJson);
+        var placement = ModelPlacement.From(parse.GetValue(device), parse.GetValue(dtype));
+        var batchSize = parse.GetValue(generationBatchSize);
 
         if (!File.Exists(data) && !Directory.Exists(data))
         {
@@ -72,7 +78,7 @@ public sealed class EvalCommand : ICliCommand
 
         var tokenizer = TokenizerLoader.Load(directory);
         using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
-        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, generationBatchSize).Run(task);
+        var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, batchSize).Run(task);
         Print(taskName, format, outcome.Scores, json);
         if (outcome.Scores.FirstOrDefault(s => EvaluationReport.NonFiniteName(s.Value) is not null) is { } bad)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
 
@@ -12,23 +13,32 @@ public sealed class ExportCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Export a model directory (dense or MoE) as native, mixtral, llama-moe-v2 or gguf.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe export <model-dir> --format native|mixtral|llama-moe-v2|gguf --out <path> [--gguf-type f32|f16|bf16]";
+    private readonly Argument<string> modelDirectory = CliOptions.Argument("model-dir", "The model directory (config.json, weights, tokenizer.model).");
+    private readonly Option<string> formatName = CliOptions.Choice("--format", "The format to write.", null, "native", "mixtral", "llama-moe-v2", "gguf");
+    private readonly Option<string> outPath = CliOptions.Path("--out", "The directory (or .gguf file) to write.", "PATH", required: true);
+    private readonly Option<string> ggufType = CliOptions.Choice("--gguf-type", "The tensor type of a GGUF export.", "f32", "f32", "f16", "bf16");
+
+    /// <summary>Creates the command; <c>--format</c> is required.</summary>
+    public ExportCommand()
+    {
+        formatName.Required = true;
+    }
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [modelDirectory, formatName, outPath, ggufType];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var source = arguments.ModelDirectory(0);
-        var format = arguments.Option("format") ?? throw new CliUsageException("missing --format native|mixtral|llama-moe-v2|gguf");
-        var output = arguments.Option("out") ?? throw new CliUsageException("missing --out <path>");
-        var type = (arguments.Option("gguf-type") ?? "f32") switch
+        var source = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(modelDirectory));
+        var format = parse.GetRequiredValue(formatName);
+        var output = parse.GetRequiredValue(outPath);
+        var type = parse.GetValue(ggufType) switch
         {
-            "f32" => GgufTensorType.F32,
             "f16" => GgufTensorType.F16,
             "bf16" => GgufTensorType.BF16,
-            var other => throw new CliUsageException($"--gguf-type must be f32, f16 or bf16, not '{other}'"),
+            _ => GgufTensorType.F32,
         };
-        arguments.ThrowOnUnused();
         TorchRuntime.EnsureLoaded();
         Console.WriteLine("exported " + ModelExporter.Export(source, format, output, type));
         return ExitCodes.Success;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Store;
@@ -13,17 +14,18 @@ public sealed class GcCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Remove store artifacts that the given pipelines' lock files no longer reference.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe gc <pipeline.yaml>... [--store DIR]";
+    private readonly Argument<string[]> pipelineFiles = new("pipeline.yaml") { Description = "The pipelines whose lock files say what to keep.", Arity = ArgumentArity.OneOrMore };
+    private readonly PipelineOptions common = new();
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [pipelineFiles, .. common.Symbols];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        arguments.Required(0, "pipeline file");
-        var settings = PipelineCommandSupport.Settings(arguments);
-        arguments.ThrowOnUnused();
+        var settings = common.Settings(parse);
         var diagnostics = new List<Diagnostic>();
-        var definitions = arguments.Positionals.Select(p => PipelineParser.Parse(p, settings, diagnostics)).ToList();
+        var definitions = parse.GetRequiredValue(pipelineFiles).Select(p => PipelineParser.Parse(p, settings, diagnostics)).ToList();
         PipelineCommandSupport.PrintDiagnostics(diagnostics);
         if (definitions.Any(d => d is null))
         {

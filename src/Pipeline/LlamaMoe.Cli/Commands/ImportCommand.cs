@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Import;
 
@@ -12,16 +13,19 @@ public sealed class ImportCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Import a llama2.c .bin or a GGUF file into a Hugging Face model directory.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe import <file.bin|file.gguf> --out <dir> [--tokenizer <tokenizer.model>]";
+    private readonly Argument<string> file = CliOptions.Argument("file.bin|file.gguf", "A llama2.c checkpoint or a GGUF file.");
+    private readonly Option<string> outDir = CliOptions.Path("--out", "The model directory to write.", "DIR", required: true);
+    private readonly Option<string> tokenizerFile = CliOptions.Path("--tokenizer", "The tokenizer.model to copy (llama2.c files carry none).", "tokenizer.model");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [file, outDir, tokenizerFile];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var source = arguments.Required(0, "the file to import");
-        var output = arguments.OutputDirectory("out") ?? throw new CliUsageException("missing --out <dir>");
-        var tokenizer = arguments.Option("tokenizer");
-        arguments.ThrowOnUnused();
+        var source = parse.GetRequiredValue(file);
+        var output = CommandLinePaths.OutputDirectory(parse.GetRequiredValue(outDir), "out");
+        var tokenizer = parse.GetValue(tokenizerFile);
         TorchRuntime.EnsureLoaded();
         var result = ModelImporter.Import(source, output, tokenizer);
         var c = result.Config;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -14,14 +15,15 @@ public sealed class InspectCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Show a model directory's architecture, parameter count, dtypes and tensors.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe inspect <model-dir>";
+    private readonly Argument<string> modelDirectory = CliOptions.Argument("model-dir", "The model directory (config.json, weights, tokenizer.model).");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [modelDirectory];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var directory = arguments.ModelDirectory(0);
-        arguments.ThrowOnUnused();
+        var directory = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(modelDirectory));
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
         var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
         var moe = CausalLanguageModelLoader.ReadMoeConfig(directory);

@@ -1,20 +1,33 @@
+using System.CommandLine;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
 
 namespace LlamaMoe.Cli.Commands;
 
-/// <summary>What the pipeline commands share: loading with --var/--store/--device, and printing diagnostics.</summary>
-internal static class PipelineCommandSupport
+/// <summary>
+/// The options every pipeline command accepts: <c>--var NAME=VALUE</c> (repeatable), <c>--store DIR</c> and
+/// <c>--device auto|cpu|cuda</c>. One instance per command, since System.CommandLine symbols belong to one parent.
+/// </summary>
+internal sealed class PipelineOptions
 {
-    /// <summary>Options every pipeline command accepts.</summary>
-    public const string CommonUsage = "[--var NAME=VALUE]... [--store DIR] [--device auto|cpu|cuda]";
+    /// <summary><c>--var NAME=VALUE</c>, repeatable.</summary>
+    public Option<string[]> Vars { get; } = CliOptions.Repeated("--var", "Set a pipeline variable (repeatable); overrides the file's vars.", "NAME=VALUE");
 
-    /// <summary>Reads the common options.</summary>
-    public static PipelineLoadSettings Settings(CliArguments arguments)
+    /// <summary><c>--store DIR</c>.</summary>
+    public Option<string> Store { get; } = CliOptions.Path("--store", "Artifact store folder (default: the pipeline's store key, else .llamamoe beside it).", "DIR");
+
+    /// <summary><c>--device auto|cpu|cuda</c>; absent = the pipeline's <c>device:</c>.</summary>
+    public Option<string> Device { get; } = CliOptions.Device(null, "Override the pipeline's device (cuda without a CUDA device exits 3).");
+
+    /// <summary>The three options, for a command's symbol list.</summary>
+    public IEnumerable<Symbol> Symbols => [Vars, Store, Device];
+
+    /// <summary>Reads the options into load settings; <c>--device cuda</c> without a CUDA device is LMOE1020 (exit 3).</summary>
+    public PipelineLoadSettings Settings(ParseResult parse)
     {
         var vars = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var assignment in arguments.Options("var"))
+        foreach (var assignment in parse.GetValue(Vars) ?? [])
         {
             var eq = assignment.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
@@ -25,15 +38,15 @@ internal static class PipelineCommandSupport
             vars[assignment[..eq]] = assignment[(eq + 1)..];
         }
 
-        var device = arguments.Option("device");
-        if (device is not (null or "auto" or "cpu" or "cuda"))
-        {
-            throw new CliUsageException($"--device expects auto, cpu or cuda, got '{device}'");
-        }
-
-        return new PipelineLoadSettings { VariableOverrides = vars, StoreOverride = arguments.Option("store"), DeviceOverride = device };
+        var device = parse.GetValue(Device);
+        CudaRequirement.Check(device);
+        return new PipelineLoadSettings { VariableOverrides = vars, StoreOverride = parse.GetValue(Store), DeviceOverride = device };
     }
+}
 
+/// <summary>What the pipeline commands share: checking the store, loading, and printing diagnostics.</summary>
+internal static class PipelineCommandSupport
+{
     /// <summary>LMOE0907: the artifact store path is a file, or the store folder cannot be created or written.</summary>
     public const string StoreNotWritableCode = "LMOE0907";
 

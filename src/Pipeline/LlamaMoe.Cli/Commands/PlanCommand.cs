@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
@@ -14,18 +15,23 @@ public sealed class PlanCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Show which stages a run would execute, and why (changed option, input, plugin; missing artifact).";
 
-    /// <inheritdoc />
-    public string Usage => $"llama-moe plan <pipeline.yaml> [--force STAGE]... [--until STAGE] [--json] {PipelineCommandSupport.CommonUsage}";
+    private readonly Argument<string> pipelineFile = CliOptions.Argument("pipeline.yaml", "The pipeline file.");
+    private readonly PipelineOptions common = new();
+    private readonly Option<string[]> force = RunCommand.ForceOption();
+    private readonly Option<string> until = RunCommand.UntilOption();
+    private readonly Option<bool> json = CliOptions.Flag("--json", "Print the plan as JSON.");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [pipelineFile, force, until, json, .. common.Symbols];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var path = arguments.Required(0, "pipeline file");
-        var settings = PipelineCommandSupport.Settings(arguments);
-        var force = arguments.Options("force").ToHashSet(StringComparer.Ordinal);
-        var until = arguments.Option("until");
-        var json = arguments.Flag("json");
-        arguments.ThrowOnUnused();
+        var path = parse.GetRequiredValue(pipelineFile);
+        var settings = common.Settings(parse);
+        var forced = (parse.GetValue(force) ?? []).ToHashSet(StringComparer.Ordinal);
+        var untilStage = parse.GetValue(until);
+        var asJson = parse.GetValue(json);
         var pipeline = PipelineCommandSupport.Load(path, settings);
         if (pipeline is null)
         {
@@ -35,8 +41,8 @@ public sealed class PlanCommand : ICliCommand
         try
         {
             var device = new DeviceSelection(pipeline.Definition.Device, CudaProbe.IsAvailable).Kind;
-            var plan = PipelinePlanner.Plan(pipeline, device, force, until);
-            if (json)
+            var plan = PipelinePlanner.Plan(pipeline, device, forced, untilStage);
+            if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.StageId, action = p.Action.ToString(), reasons = p.Reasons }), new JsonSerializerOptions { WriteIndented = true }));
                 return ExitCodes.Success;

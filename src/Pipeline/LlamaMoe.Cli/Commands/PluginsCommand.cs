@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Reflection;
 using System.Text.Json;
 using LlamaMoe.Pipeline;
@@ -17,16 +18,19 @@ public sealed class PluginsCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "List plugins: names, descriptions, artifacts and options.";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe plugins [pipeline.yaml] [--plugins PATH]... [--json]";
+    private readonly Argument<string?> pipelineFile = new("pipeline.yaml") { Description = "Also list the plugins this pipeline's plugins: key loads.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Option<string[]> plugins = CliOptions.Repeated("--plugins", "A plugin assembly or folder to add (repeatable).", "PATH");
+    private readonly Option<bool> asJson = CliOptions.Flag("--json", "Print the plugins as JSON.");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [pipelineFile, plugins, asJson];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var pipelinePath = arguments.Positionals.Count > 0 ? arguments.Positionals[0] : null;
-        var extra = arguments.Options("plugins");
-        var json = arguments.Flag("json");
-        arguments.ThrowOnUnused();
+        var pipelinePath = parse.GetValue(pipelineFile);
+        var extra = parse.GetValue(plugins) ?? [];
+        var json = parse.GetValue(asJson);
         var diagnostics = new List<Diagnostic>();
         var sources = PluginCatalog.BuiltInAssemblies().Select(a => (a, (SourceLocation?)null)).ToList();
         var paths = extra.Select(p => (Path.GetFullPath(p), (SourceLocation?)null)).ToList();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Plugins;
 using LlamaMoe.Pipeline.Schema;
@@ -13,14 +14,15 @@ public sealed class SchemaCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Write the pipeline JSON Schema generated from the built-in plugins (schema/pipeline.schema.json).";
 
-    /// <inheritdoc />
-    public string Usage => "llama-moe schema [--out FILE]";
+    private readonly Option<string> outFile = CliOptions.Path("--out", "Write the schema to FILE instead of stdout.", "FILE");
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [outFile];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var output = arguments.Option("out");
-        arguments.ThrowOnUnused();
+        var output = parse.GetValue(outFile);
         var text = BuiltInSchema(out var diagnostics);
         PipelineCommandSupport.PrintDiagnostics(diagnostics);
         if (diagnostics.Count > 0)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LlamaMoe.Pipeline.Diagnostics;
 using LlamaMoe.Pipeline.Execution;
 
@@ -12,15 +13,17 @@ public sealed class ValidateCommand : ICliCommand
     /// <inheritdoc />
     public string Summary => "Check a pipeline file and report every problem at once.";
 
-    /// <inheritdoc />
-    public string Usage => $"llama-moe validate <pipeline.yaml> {PipelineCommandSupport.CommonUsage}";
+    private readonly Argument<string> pipelineFile = CliOptions.Argument("pipeline.yaml", "The pipeline file.");
+    private readonly PipelineOptions common = new();
 
     /// <inheritdoc />
-    public int Run(CliArguments arguments, CancellationToken cancellationToken)
+    public IEnumerable<Symbol> Symbols => [pipelineFile, .. common.Symbols];
+
+    /// <inheritdoc />
+    public int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        var path = arguments.Required(0, "pipeline file");
-        var settings = PipelineCommandSupport.Settings(arguments);
-        arguments.ThrowOnUnused();
+        var path = parse.GetRequiredValue(pipelineFile);
+        var settings = common.Settings(parse);
         var result = PipelineLoader.Load(path, settings);
         var missingInputs = result.Diagnostics.Where(d => d.Code == DiagnosticCodes.InputPathMissing).ToList();
         if (result.Pipeline is null && missingInputs.Count == result.Diagnostics.Count)
