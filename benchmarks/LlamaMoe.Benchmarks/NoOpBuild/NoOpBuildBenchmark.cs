@@ -90,7 +90,7 @@ public static class NoOpBuildBenchmark
         var recipes = Directory.GetFiles(Path.Combine(repo, "recipes"), "*.yaml");
         if (cli is null || recipes.Length == 0)
         {
-            log.WriteLine($"{repo}: no recipes/*.yaml or no restored llama-moe.dll (obj/llamamoe/cli); build it once first");
+            log.WriteLine($"{repo}: no recipes/*.yaml or no restored llama-moe.dll (obj/.../llamamoe/cli); build it once first");
             return null;
         }
 
