@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LlamaMoe.Benchmarks.NoOpBuild;
 using LlamaMoe.Benchmarks.SideBySide;
 using LlamaMoe.Modeling;
 using TorchSharp;
@@ -14,7 +15,8 @@ public static class BenchmarkRunner
 {
     /// <summary>The usage line.</summary>
     public const string Usage = "usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]\n" +
-        "   or: ... --only side-by-side --device cuda [...] (our Trainer vs Hugging Face transformers; see SideBySideOptions.Usage)";
+        "   or: ... --only side-by-side --device cuda [...] (our Trainer vs Hugging Face transformers; see SideBySideOptions.Usage)\n" +
+        "   or: ... --only noop-build [--repo DIR] [--repeat N] (a no-op dotnet build of a model-build repository, with its breakdown)";
 
     /// <summary>Every benchmark in this assembly, by name.</summary>
     public static IReadOnlyList<IBenchmark> All() =>
@@ -30,6 +32,11 @@ public static class BenchmarkRunner
         if (SideBySideOptions.IsRequested(args))
         {
             return SideBySideBenchmark.Run(args, output, log);
+        }
+
+        if (NoOpBuildBenchmark.IsRequested(args))
+        {
+            return NoOpBuildBenchmark.Run(args, output, log);
         }
 
         var quick = false;
@@ -57,7 +64,7 @@ public static class BenchmarkRunner
         var benchmarks = All().Where(b => only is null || b.Name == only).ToList();
         if (benchmarks.Count == 0)
         {
-            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}, and {SideBySideOptions.Name} (its own flags: --only {SideBySideOptions.Name} --help)");
+            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}, and {SideBySideOptions.Name} (its own flags: --only {SideBySideOptions.Name} --help), and {NoOpBuildBenchmark.Name} ({NoOpBuildBenchmark.Usage})");
             return 2;
         }
 

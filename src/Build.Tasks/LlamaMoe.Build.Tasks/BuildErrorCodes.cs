@@ -33,6 +33,9 @@ public static class BuildErrorCodes
     /// <summary>A <c>LlamaMoeVars</c> entry is not <c>NAME=VALUE</c>.</summary>
     public const string InvalidVariable = "LMOE4010";
 
+    /// <summary>The LlamaMoe.Cli tool of <c>LlamaMoeCliVersion</c> could not be restored (raised by the targets).</summary>
+    public const string CliToolRestoreFailed = "LMOE4011";
+
     /// <summary>The run was cancelled (CLI exit code 130), for example by Ctrl-C.</summary>
     public const string Cancelled = "LMOE4008";
 }

@@ -15,6 +15,9 @@ public enum LibTorchSource
 
     /// <summary>The <c>lib</c> folder of the PyTorch that <c>python3</c> imports (<c>LLAMAMOE_LIBTORCH=python</c>).</summary>
     Python,
+
+    /// <summary>The libtorch NuGet package in the global packages folder (an application shipped without libtorch, such as the .NET tool).</summary>
+    Package,
 }
 
 /// <summary>

@@ -62,7 +62,7 @@ internal static class LibTorchPreloader
                 "Keep libLibTorchSharp.so in the application folder when removing the bundled libtorch files.");
 
     /// <summary>Where .NET probes for the application's native libraries (from its deps.json), then the TorchSharp and application folders.</summary>
-    private static IEnumerable<string> NativeSearchFolders() =>
+    internal static IEnumerable<string> NativeSearchFolders() =>
         ((AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string) ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Append(Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? AppContext.BaseDirectory)

@@ -6,7 +6,9 @@ namespace LlamaMoe.Modeling;
 /// <summary>
 /// Loads the native libtorch runtime once and turns a load failure into one clear sentence. By default TorchSharp
 /// loads the libtorch package copied beside the application; when <c>LLAMAMOE_LIBTORCH</c> is set (a libtorch
-/// <c>lib</c> folder, or <c>python</c>) that libtorch is loaded instead, with its CUDA part when it has one.
+/// <c>lib</c> folder, or <c>python</c>) that libtorch is loaded instead, with its CUDA part when it has one. An
+/// application shipped without libtorch (the .NET tool) loads the libtorch package from the NuGet cache, restoring it on
+/// first use (<see cref="LibTorchPackageCache"/>).
 /// </summary>
 public static class TorchRuntime
 {
@@ -44,7 +46,9 @@ public static class TorchRuntime
             try
             {
                 var setting = Environment.GetEnvironmentVariable(LibTorchLocation.VariableName);
-                Location = string.IsNullOrWhiteSpace(setting) ? LoadBundled() : LoadFrom(LibTorchLocation.Resolve(setting));
+                Location = !string.IsNullOrWhiteSpace(setting) ? LoadFrom(LibTorchLocation.Resolve(setting))
+                    : LibTorchPackageCache.ApplicationHasBundledLibTorch || !OperatingSystem.IsLinux() ? LoadBundled()
+                    : LoadFrom(LibTorchPackageCache.Locate(Console.Error));
                 loaded = true;
             }
             catch (TorchUnavailableException ex)

@@ -137,4 +137,27 @@ public sealed class TargetsTests
         Assert.That(Directory.Exists(project.Path("recipes", ".llamamoe")), Is.False);
         Assert.That(project.Invocations.Count(line => line.Contains(" clean ", StringComparison.Ordinal)), Is.EqualTo(2), "one llama-moe clean per pipeline");
     }
+
+    [Test]
+    public void AMissingCliOfTheGivenVersionIsRestoredThroughAToolManifestUnderObjOrFailsWithLmoe4011()
+    {
+        // The fake host records the `tool restore` call and restores nothing, so the CLI stays missing.
+        var result = project.Build("-p:LlamaMoeCliPath=" + project.Path("no-such-tool", "llama-moe.dll"), "-p:LlamaMoeCliVersion=9.8.7-test");
+
+        var manifest = Directory.GetFiles(project.Path("obj"), "dotnet-tools.json", SearchOption.AllDirectories).Single();
+        Assert.That(manifest, Does.EndWith(Path.Combine("llamamoe", "cli", ".config", "dotnet-tools.json")));
+        Assert.That(result.Succeeded, Is.False);
+        Assert.That(result.Output, Does.Contain("error LMOE4011"));
+        Assert.That(project.Invocations, Has.Some.EqualTo($"tool restore --tool-manifest {manifest}"));
+        Assert.That(File.ReadAllText(manifest), Does.Contain("\"llamamoe.cli\"").And.Contain("\"version\": \"9.8.7-test\""));
+        Assert.That(project.Invocations.Where(line => line.StartsWith("exec ", StringComparison.Ordinal)), Is.Empty, "no pipeline runs without the CLI");
+    }
+
+    [Test]
+    public void APresentCliIsNotRestoredAgain()
+    {
+        project.Build("-p:LlamaMoeCliVersion=9.8.7-test").ShouldSucceed();
+
+        Assert.That(project.Invocations.Where(line => line.StartsWith("tool ", StringComparison.Ordinal)), Is.Empty);
+    }
 }

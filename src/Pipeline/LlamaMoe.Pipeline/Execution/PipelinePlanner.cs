@@ -28,6 +28,12 @@ public sealed record StagePlan(string StageId, PlanAction Action, IReadOnlyList<
 /// <summary>Works out which stages a run would execute and why, without running or locking anything.</summary>
 public static class PipelinePlanner
 {
+    /// <summary>
+    /// The digest of an input that a plan has not got yet (the upstream stage will run): paths under its folder are known
+    /// after that stage runs, so they are neither checked nor hashed.
+    /// </summary>
+    public const string PendingDigest = "sha256:pending";
+
     /// <summary>Plans a run.</summary>
     public static IReadOnlyList<StagePlan> Plan(LoadedPipeline pipeline, string device, IReadOnlySet<string>? force = null, string? until = null, Func<string, string?>? environment = null)
     {
@@ -57,7 +63,7 @@ public static class PipelinePlanner
                 var earlier = lockFile.Stages.GetValueOrDefault(need);
                 handles[need] = earlier is not null && store.HasObject(earlier.OutputDigest)
                     ? ArtifactManifest.Read(store.ObjectDirectory(earlier.OutputDigest)).ToHandle(need, store.ObjectDirectory(earlier.OutputDigest))
-                    : new ArtifactHandle(need, pipeline.Stage(need).Plugin.Produces, store.ObjectDirectory("sha256:pending"), "sha256:pending", new Dictionary<string, string>());
+                    : new ArtifactHandle(need, pipeline.Stage(need).Plugin.Produces, store.ObjectDirectory(PendingDigest), PendingDigest, new Dictionary<string, string>());
             }
 
             var (_, keyInputs) = StageKeyBuilder.Build(pipeline, stage, handles, digests, device, environment);
@@ -92,7 +98,7 @@ public static class PipelinePlanner
             {
                 handles[stage.Id] = previous is not null && store.HasObject(previous.OutputDigest)
                     ? ArtifactManifest.Read(store.ObjectDirectory(previous.OutputDigest)).ToHandle(stage.Id, store.ObjectDirectory(previous.OutputDigest))
-                    : new ArtifactHandle(stage.Id, stage.Plugin.Produces, store.ObjectDirectory("sha256:pending"), "sha256:pending", new Dictionary<string, string>());
+                    : new ArtifactHandle(stage.Id, stage.Plugin.Produces, store.ObjectDirectory(PendingDigest), PendingDigest, new Dictionary<string, string>());
             }
 
             actions[stage.Id] = plan.Action;

@@ -14,13 +14,18 @@ public static class StageBinding
     /// <param name="stageOutputs">Upstream outputs while running; null before.</param>
     /// <param name="diagnostics">Receives problems.</param>
     /// <param name="checkInputPaths">Report input paths that do not exist (LMOE0056).</param>
+    /// <param name="knownAfterUpstreamRuns">
+    /// Input paths for which this returns true are inside the output of an upstream stage that has not run yet (a plan's
+    /// pending artifact): they exist only after that stage runs, so they are not reported missing.
+    /// </param>
     public static (StepOptions? Options, OptionsBinder Binder) Bind(
         PipelineDefinition definition,
         ResolvedStage stage,
         Func<string, string?> environment,
         Func<string, string, string?>? stageOutputs,
         ICollection<Diagnostic> diagnostics,
-        bool checkInputPaths = true)
+        bool checkInputPaths = true,
+        Func<string, bool>? knownAfterUpstreamRuns = null)
     {
         var before = diagnostics.Count;
         var interpolator = new Interpolator(definition.Vars, environment, stageOutputs);
@@ -34,7 +39,7 @@ public static class StageBinding
 
         foreach (var (key, path) in binder.InputPaths)
         {
-            if (checkInputPaths && !File.Exists(path) && !Directory.Exists(path))
+            if (checkInputPaths && !File.Exists(path) && !Directory.Exists(path) && knownAfterUpstreamRuns?.Invoke(path) != true)
             {
                 diagnostics.Add(Locate(binder, stage, key).Error(DiagnosticCodes.InputPathMissing, $"option '{key}' names '{path}', which does not exist", "Paths are relative to the pipeline file's folder."));
             }

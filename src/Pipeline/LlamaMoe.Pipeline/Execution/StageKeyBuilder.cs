@@ -24,7 +24,9 @@ public static class StageKeyBuilder
         IDictionary<string, SourceLocation>? optionLocations = null)
     {
         var diagnostics = new List<Diagnostic>();
-        var (options, binder) = StageBinding.Bind(pipeline.Definition, stage, environment, (id, name) => Output(inputs, id, name), diagnostics);
+        var pending = inputs.Values.Where(h => h.Digest == PipelinePlanner.PendingDigest).Select(h => Path.TrimEndingDirectorySeparator(h.Directory)).Distinct().ToList();
+        var (options, binder) = StageBinding.Bind(pipeline.Definition, stage, environment, (id, name) => Output(inputs, id, name), diagnostics,
+            knownAfterUpstreamRuns: path => UnderAny(path, pending));
         if (options is null || diagnostics.Count > 0)
         {
             throw new PipelineDiagnosticsException(diagnostics.Count > 0 ? diagnostics : [stage.Definition.Location.Error(DiagnosticCodes.BadStageReference, $"stage '{stage.Id}' has unresolved values")]);
@@ -38,7 +40,8 @@ public static class StageKeyBuilder
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, path) in binder.InputPaths)
         {
-            files[key] = digests.OfPath(path);
+            // A path inside a pending upstream output (only when planning) has no content yet: it is known after that stage runs.
+            files[key] = UnderAny(path, pending) ? PipelinePlanner.PendingDigest : digests.OfPath(path);
         }
 
         // Secret values never reach the lock file: the options show them redacted, and a digest of them keeps the key
@@ -57,6 +60,9 @@ public static class StageKeyBuilder
         };
         return (options, keyInputs);
     }
+
+    private static bool UnderAny(string path, IReadOnlyList<string> directories) =>
+        directories.Any(d => path.Equals(d, StringComparison.Ordinal) || path.StartsWith(d + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     private static string? Output(IReadOnlyDictionary<string, ArtifactHandle> inputs, string stageId, string name)
     {
