@@ -79,7 +79,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
                 if (!options.SkipUnsupported)
                 {
                     throw new LlamaMoeException(ex.Code, $"{ex.Message}{(ex.Key is null ? string.Empty : $" (model key '{ex.Key}')")}", key: entry,
-                        advice: $"{ex.Advice} Or remove '{name}' from formats, or set skip-unsupported: true.".TrimStart(), inner: ex);
+                        advice: $"{(ex.Advice is null ? string.Empty : LlamaMoeException.AsSentence(ex.Advice))} Or remove '{name}' from formats, or set skip-unsupported: true.".TrimStart(), inner: ex);
                 }
 
                 context.Log.Warning($"skipped {name}: {ex.Code}: {ex.Message}");
