@@ -32,6 +32,9 @@ public sealed record SentencePieceModel(IReadOnlyList<string> Pieces, IReadOnlyL
     /// <summary>normalizer_spec.name (e.g. <c>identity</c>, <c>nmt_nfkc</c>).</summary>
     public string NormalizerName { get; init; } = string.Empty;
 
+    /// <summary>trainer_spec.model_type when the file states it (1 unigram, 2 BPE, 3 word, 4 char).</summary>
+    public int? ModelType { get; init; }
+
     /// <summary>True when normalizer_spec.precompiled_charsmap holds a normalization table (not the identity rule).</summary>
     public bool HasPrecompiledCharsmap { get; init; }
 }
@@ -48,6 +51,7 @@ public static class SentencePieceModelReader
         var types = new List<int>();
         long unk = 0, bos = 1, eos = 2, pad = -1;
         long? vocabSize = null;
+        int? modelType = null;
         bool hasTrainer = false, hasNormalizer = false;
         var dummyPrefix = true;
         bool byteFallback = false, whitespaceSuffix = false, removeExtraWhitespaces = true, escapeWhitespaces = true, charsmap = false;
@@ -85,6 +89,7 @@ public static class SentencePieceModelReader
                         else if (f == 42) eos = (long)v;
                         else if (f == 43) pad = (long)v;
                         else if (f == 35) byteFallback = v != 0;
+                        else if (f == 3) modelType = (int)v;
                         else if (f == 24) whitespaceSuffix = v != 0;
                     }
                 }
@@ -138,6 +143,7 @@ public static class SentencePieceModelReader
             EscapeWhitespaces = escapeWhitespaces,
             NormalizerName = normalizerName,
             HasPrecompiledCharsmap = charsmap,
+            ModelType = modelType,
         };
     }
 

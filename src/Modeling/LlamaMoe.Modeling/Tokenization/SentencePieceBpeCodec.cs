@@ -21,6 +21,7 @@ internal sealed class SentencePieceBpeCodec
     private readonly SentencePieceModel model;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> normalPieces;
     private readonly Dictionary<string, int> reservedPieces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> reservedLookup;
     private readonly int[] byteIds = Enumerable.Repeat(-1, 256).ToArray();
     private readonly UserDefinedMatcher userDefined;
     private readonly SentencePieceNormalizer normalizer;
@@ -49,6 +50,7 @@ internal sealed class SentencePieceBpeCodec
         }
 
         normalPieces = normal.GetAlternateLookup<ReadOnlySpan<char>>();
+        reservedLookup = reservedPieces.GetAlternateLookup<ReadOnlySpan<char>>();
         userDefined = new UserDefinedMatcher(Enumerable.Range(0, model.Pieces.Count).Where(i => model.Types[i] == TypeUserDefined).Select(i => model.Pieces[i]));
         normalizer = new SentencePieceNormalizer(model, userDefined);
     }
@@ -138,11 +140,9 @@ internal sealed class SentencePieceBpeCodec
     public int? TryGetId(string piece) =>
         reservedPieces.TryGetValue(piece, out var id) || normalPieces.TryGetValue(piece, out id) ? id : null;
 
-    private int PieceToId(ReadOnlySpan<char> piece)
-    {
-        var reserved = reservedPieces.GetAlternateLookup<ReadOnlySpan<char>>();
-        return reserved.TryGetValue(piece, out var id) || normalPieces.TryGetValue(piece, out id) ? id : unkId;
-    }
+    /// <summary>sentencepiece's <c>PieceToId</c>: reserved (control, unknown, byte) pieces first, then the others, else unk.</summary>
+    private int PieceToId(ReadOnlySpan<char> piece) =>
+        reservedLookup.TryGetValue(piece, out var id) || normalPieces.TryGetValue(piece, out id) ? id : unkId;
 
     /// <summary>The final BPE symbols of <paramref name="normalized"/> as (start, length) spans, unused pieces resegmented.</summary>
     private List<(int Start, int Length)> Segment(string normalized)

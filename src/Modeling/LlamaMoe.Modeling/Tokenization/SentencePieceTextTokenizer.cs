@@ -31,6 +31,12 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     {
         // Our bounds-checked reader first: it refuses truncated or inconsistent files that the protobuf parser would accept.
         var model = Import.SentencePieceModelReader.Read(path);
+        if (model.ModelType is { } type && type != 2)
+        {
+            throw new LlamaMoeException(FormatErrorCodes.TokenizerMalformed, $"not a SentencePiece BPE model: trainer_spec.model_type is {type} (2 is BPE)", path,
+                advice: "Use a BPE tokenizer.model (Llama 1/2 style); unigram models are not supported.");
+        }
+
         if (!model.HasPrecompiledCharsmap)
         {
             return new SentencePieceTextTokenizer(model, null);
