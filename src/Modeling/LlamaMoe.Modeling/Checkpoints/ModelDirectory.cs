@@ -24,7 +24,10 @@ public static class ModelDirectory
     public static IReadOnlyList<string> SaveWeights(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long maxShardBytes) =>
         ShardedCheckpointWriter.Write(directory, tensors, maxShardBytes);
 
-    /// <summary>Copies tokenizer files and generation_config.json from <paramref name="source"/> into <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Copies tokenizer files, generation_config.json and the construction recipe (<see cref="Export.ConstructionRecipe.FileName"/>)
+    /// from <paramref name="source"/> into <paramref name="destination"/>.
+    /// </summary>
     public static IReadOnlyList<string> CopyCompanionFiles(string source, string destination)
     {
         var copied = new List<string>();
@@ -33,7 +36,7 @@ public static class ModelDirectory
             return copied;
         }
 
-        foreach (var name in TokenizerFileNames.Append(GenerationConfigFileName))
+        foreach (var name in TokenizerFileNames.Append(GenerationConfigFileName).Append(Export.ConstructionRecipe.FileName))
         {
             var from = Path.Combine(source, name);
             if (File.Exists(from))

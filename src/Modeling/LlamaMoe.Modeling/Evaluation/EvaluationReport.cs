@@ -32,6 +32,33 @@ public static class EvaluationReport
     }
 
     /// <summary>
+    /// The task scores of a <c>metrics.json</c> written by <see cref="Write"/>, or null when the file is missing or unreadable.
+    /// A non-finite score (stored as null with <c>non_finite</c>) comes back as that value.
+    /// </summary>
+    public static IReadOnlyList<TaskScore>? TryReadScores(string metricsJson)
+    {
+        try
+        {
+            if (!File.Exists(metricsJson) || JsonNode.Parse(File.ReadAllText(metricsJson))?["tasks"] is not JsonArray tasks)
+            {
+                return null;
+            }
+
+            return tasks.OfType<JsonObject>().Select(t => new TaskScore(
+                t["task"]?.GetValue<string>() ?? "?",
+                t["metric"]?.GetValue<string>() ?? "?",
+                t["value"]?.GetValue<double>() ?? (t["non_finite"]?.GetValue<string>() is { } bad ? double.Parse(bad, CultureInfo.InvariantCulture) : null),
+                t["count"]?.GetValue<int>() ?? 0,
+                t["baseline"]?.GetValue<double>(),
+                t["note"]?.GetValue<string>())).ToList();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// A number for a JSON document: the value when finite, null for NaN or an infinity (which JSON cannot hold and the
     /// serializer refuses); pair it with <see cref="NonFiniteName"/> to flag what was dropped.
     /// </summary>

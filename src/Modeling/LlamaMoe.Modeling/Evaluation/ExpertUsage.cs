@@ -54,34 +54,3 @@ public sealed class ExpertUsageCollector
     /// <summary>The router kinds seen.</summary>
     public IReadOnlyList<RouterKind> Kinds => parts.Keys.Select(k => k.Item1).Distinct().Order().ToList();
 }
-
-/// <summary>Draws a layers × experts heatmap of load fractions (ScottPlot PNG, written atomically).</summary>
-public static class ExpertUsageHeatmap
-{
-    /// <summary>Writes the heatmap of <paramref name="layers"/> to <paramref name="path"/>.</summary>
-    public static void Write(IReadOnlyList<LayerRoutingStatistics> layers, string path, string title)
-    {
-        var experts = layers.Count == 0 ? 0 : layers.Max(l => l.LoadFractions.Length);
-        var values = new double[layers.Count, experts];
-        for (var l = 0; l < layers.Count; l++)
-        {
-            for (var e = 0; e < layers[l].LoadFractions.Length; e++)
-            {
-                values[l, e] = layers[l].LoadFractions[e];
-            }
-        }
-
-        var plot = new ScottPlot.Plot();
-        if (layers.Count > 0)
-        {
-            var heatmap = plot.Add.Heatmap(values);
-            heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-            plot.Add.ColorBar(heatmap);
-        }
-
-        plot.Title(title);
-        plot.XLabel("expert");
-        plot.YLabel("layer");
-        PlotFiles.SavePng(plot, path, 900, Math.Max(400, 60 + 30 * layers.Count));
-    }
-}

@@ -69,11 +69,13 @@ public static class ModelExporter
 
     /// <summary>
     /// Exports an MoE checkpoint already read from <paramref name="source"/> (see <see cref="ReadMoe"/>) as <paramref name="format"/>, so
-    /// one read serves several formats. Tokenizer and generation files are taken from <paramref name="source"/>.
-    /// LMOE121x when the model does not fit the format, LMOE1230 for an unknown format.
+    /// one read serves several formats. Tokenizer and generation files are taken from <paramref name="source"/>. The folder
+    /// formats get a Hugging Face model card (<see cref="ModelCard"/>) with the source's construction recipe and
+    /// <paramref name="evaluation"/>. LMOE121x when the model does not fit the format, LMOE1230 for an unknown format.
     /// </summary>
     /// <returns>A one-line description of what was written.</returns>
-    public static string ExportMoe(MoeCheckpoint checkpoint, string source, string format, string output, GgufTensorType ggufType = GgufTensorType.F32)
+    public static string ExportMoe(MoeCheckpoint checkpoint, string source, string format, string output, GgufTensorType ggufType = GgufTensorType.F32,
+        IReadOnlyList<Evaluation.TaskScore>? evaluation = null)
     {
         switch (format)
         {
@@ -82,6 +84,11 @@ public static class ModelExporter
             case "llama-moe-v2": LlamaMoeV2Format.Write(checkpoint, output, source); break;
             case "gguf": GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
             default: throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
+        }
+
+        if (format != "gguf")
+        {
+            ModelCard.Write(output, checkpoint, format, ConstructionRecipe.TryRead(source), evaluation);
         }
 
         return $"MoE ({checkpoint.Config.ExpertCount} experts, top-{checkpoint.Config.TopK}, {checkpoint.Config.MoeLayers.Count} MoE layers) -> {format} {output}";

@@ -12,7 +12,32 @@ namespace LlamaMoe.Modeling.Import;
 /// <param name="EosId">trainer_spec.eos_id (-1 when none).</param>
 /// <param name="PadId">trainer_spec.pad_id (-1 when none).</param>
 /// <param name="AddDummyPrefix">normalizer_spec.add_dummy_prefix.</param>
-public sealed record SentencePieceModel(IReadOnlyList<string> Pieces, IReadOnlyList<float> Scores, IReadOnlyList<int> Types, int UnkId, int BosId, int EosId, int PadId, bool AddDummyPrefix);
+public sealed record SentencePieceModel(IReadOnlyList<string> Pieces, IReadOnlyList<float> Scores, IReadOnlyList<int> Types, int UnkId, int BosId, int EosId, int PadId, bool AddDummyPrefix)
+{
+    /// <summary>trainer_spec.byte_fallback: unknown characters become their UTF-8 byte pieces.</summary>
+    public bool ByteFallback { get; init; }
+
+    /// <summary>trainer_spec.unk_surface: the text an unknown piece decodes to (sentencepiece's default " \u2047 ").</summary>
+    public string UnkSurface { get; init; } = " \u2047 ";
+
+    /// <summary>trainer_spec.treat_whitespace_as_suffix.</summary>
+    public bool TreatWhitespaceAsSuffix { get; init; }
+
+    /// <summary>normalizer_spec.remove_extra_whitespaces (protobuf default true).</summary>
+    public bool RemoveExtraWhitespaces { get; init; } = true;
+
+    /// <summary>normalizer_spec.escape_whitespaces (protobuf default true).</summary>
+    public bool EscapeWhitespaces { get; init; } = true;
+
+    /// <summary>normalizer_spec.name (e.g. <c>identity</c>, <c>nmt_nfkc</c>).</summary>
+    public string NormalizerName { get; init; } = string.Empty;
+
+    /// <summary>trainer_spec.model_type when the file states it (1 unigram, 2 BPE, 3 word, 4 char).</summary>
+    public int? ModelType { get; init; }
+
+    /// <summary>True when normalizer_spec.precompiled_charsmap holds a normalization table (not the identity rule).</summary>
+    public bool HasPrecompiledCharsmap { get; init; }
+}
 
 /// <summary>Reads a SentencePiece <c>tokenizer.model</c> (protobuf) with bounds checks (LMOE1151 when malformed).</summary>
 public static class SentencePieceModelReader
@@ -26,8 +51,11 @@ public static class SentencePieceModelReader
         var types = new List<int>();
         long unk = 0, bos = 1, eos = 2, pad = -1;
         long? vocabSize = null;
+        int? modelType = null;
         bool hasTrainer = false, hasNormalizer = false;
         var dummyPrefix = true;
+        bool byteFallback = false, whitespaceSuffix = false, removeExtraWhitespaces = true, escapeWhitespaces = true, charsmap = false;
+        string unkSurface = " \u2047 ", normalizerName = string.Empty;
         try
         {
             foreach (var (field, wire, value, data) in Fields(bytes))
@@ -51,22 +79,30 @@ public static class SentencePieceModelReader
                 else if (field == 2 && wire == 2)
                 {
                     hasTrainer = true;
-                    foreach (var (f, w, v, _) in Fields(data))
+                    foreach (var (f, w, v, d) in Fields(data))
                     {
+                        if (f == 44 && w == 2) unkSurface = StrictUtf8.GetString(d);
                         if (w != 0) continue;
                         if (f == 4) vocabSize = (long)v;
                         else if (f == 40) unk = (long)v;
                         else if (f == 41) bos = (long)v;
                         else if (f == 42) eos = (long)v;
                         else if (f == 43) pad = (long)v;
+                        else if (f == 35) byteFallback = v != 0;
+                        else if (f == 3) modelType = (int)v;
+                        else if (f == 24) whitespaceSuffix = v != 0;
                     }
                 }
                 else if (field == 3 && wire == 2)
                 {
                     hasNormalizer = true;
-                    foreach (var (f, w, v, _) in Fields(data))
+                    foreach (var (f, w, v, d) in Fields(data))
                     {
-                        if (f == 3 && w == 0) dummyPrefix = v != 0;
+                        if (f == 1 && w == 2) normalizerName = StrictUtf8.GetString(d);
+                        else if (f == 2 && w == 2) charsmap = d.Length > 0;
+                        else if (f == 3 && w == 0) dummyPrefix = v != 0;
+                        else if (f == 4 && w == 0) removeExtraWhitespaces = v != 0;
+                        else if (f == 5 && w == 0) escapeWhitespaces = v != 0;
                     }
                 }
             }
@@ -98,7 +134,17 @@ public static class SentencePieceModelReader
             throw Malformed(path, $"a special token id (unk {unk}, bos {bos}, eos {eos}, pad {pad}) is outside the {pieces.Count}-piece vocabulary");
         }
 
-        return new SentencePieceModel(pieces, scores, types, (int)unk, (int)bos, (int)eos, (int)pad, dummyPrefix);
+        return new SentencePieceModel(pieces, scores, types, (int)unk, (int)bos, (int)eos, (int)pad, dummyPrefix)
+        {
+            ByteFallback = byteFallback,
+            UnkSurface = unkSurface,
+            TreatWhitespaceAsSuffix = whitespaceSuffix,
+            RemoveExtraWhitespaces = removeExtraWhitespaces,
+            EscapeWhitespaces = escapeWhitespaces,
+            NormalizerName = normalizerName,
+            HasPrecompiledCharsmap = charsmap,
+            ModelType = modelType,
+        };
     }
 
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);

@@ -57,13 +57,31 @@ public class LlamaMoeException : Exception
 
     /// <summary>
     /// The canonical one-line form, understood by MSBuild and IDEs:
-    /// <c>file(line,col): error LMOE####: message [key] advice</c>.
+    /// <c>file(line,col): error LMOE####: message. [key] Advice.</c> The message and the advice each read as a sentence:
+    /// a period is added to either when it does not already end with terminal punctuation.
     /// </summary>
     public string ToCanonicalString()
     {
         var location = FilePath is null ? "llama-moe" : Line > 0 ? $"{FilePath}({Line},{Math.Max(Column, 1)})" : FilePath;
         var keyPart = Key is null ? string.Empty : $" [{Key}]";
-        var advicePart = Advice is null ? string.Empty : " " + Advice;
-        return $"{location}: error {Code}: {Message}{keyPart}{advicePart}";
+        var advicePart = string.IsNullOrWhiteSpace(Advice) ? string.Empty : " " + AsSentence(Advice);
+        var message = string.IsNullOrWhiteSpace(Advice) && Key is null ? Message : AsSentence(Message);
+        return $"{location}: error {Code}: {message}{keyPart}{advicePart}";
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> trimmed and ending with terminal punctuation (<c>.</c>, <c>!</c>, <c>?</c>, or <c>:</c> before
+    /// a list; closing quotes and brackets after it count): a period is added when it has none.
+    /// </summary>
+    public static string AsSentence(string text)
+    {
+        var trimmed = text.TrimEnd();
+        var end = trimmed.Length - 1;
+        while (end >= 0 && trimmed[end] is ')' or ']' or '"' or '\'' or '\u201D' or '\u2019' or '`')
+        {
+            end--;
+        }
+
+        return trimmed.Length == 0 || (end >= 0 && trimmed[end] is '.' or '!' or '?' or ':' or '\u2026') ? trimmed : trimmed + ".";
     }
 }

@@ -87,6 +87,10 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
         }
 
         Directory.Delete(staging, recursive: true);
+        var attentionInput = context.InputsOfKind(ArtifactKinds.AttentionExperts).FirstOrDefault();
+        new Modeling.Export.ConstructionRecipe(ProducerOf(partitionDirectory), ProducerOf(routerDirectory), context.Seed,
+            Modeling.Export.ConstructionRecipe.HuggingFaceIdOf(dense), attention is null || attentionInput is null ? null : ProducerOf(attentionInput.Directory))
+            .Write(context.OutputDirectory);
         context.Progress.Report(moeLayers.Count, moeLayers.Count, "done");
         context.Outputs["experts"] = moe.ExpertCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Outputs["top-k"] = moe.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -98,6 +102,19 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The plugin that produced an input artifact (for the model card's recipe), or null when its manifest cannot be read.</summary>
+    private static string? ProducerOf(string artifactDirectory)
+    {
+        try
+        {
+            return ArtifactManifest.Read(artifactDirectory).Producer.Plugin;
+        }
+        catch (Exception ex) when (ex is IOException or LlamaMoeException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     // The attention-MoE plan of the attention-experts input with this stage's top-k, scale and weights; null without that input.

@@ -80,8 +80,8 @@ public sealed class EvaluateStep : PipelineStep<EvaluateOptions>
             foreach (var (kind, layers) in usages[stage])
             {
                 var file = $"expert-usage-{kind.ToString().ToLowerInvariant()}.png";
-                ExpertUsageHeatmap.Write(layers, Path.Combine(folder, file), $"{stage}: {kind} router load");
-                plots.Add(($"{kind} router load per layer and expert", file));
+                ExpertUsageHeatmap.Write(layers, Path.Combine(folder, file), ExpertUsageHeatmap.Title(stage, kind));
+                plots.Add(($"{ExpertUsageHeatmap.RouterName(kind)} expert usage per layer and expert", file));
             }
 
             var compared = scores.Select(s => baseScores is null || stage == baseline

@@ -11,12 +11,14 @@ namespace LlamaMoe.Plugins.Export;
 /// An MoE model is read once for all formats. A format the model does not fit fails with the exporter's coded error
 /// placed at that entry of <c>formats</c>, or, with <c>skip-unsupported</c>, is skipped with a warning. Outputs:
 /// <c>formats</c> (written, comma-separated), <c>skipped</c>, and one output per written format naming its entry
-/// (<c>${stages.ID.outputs.path}/${stages.ID.outputs.mixtral}</c>).
+/// (<c>${stages.ID.outputs.path}/${stages.ID.outputs.mixtral}</c>). Each exported folder gets a Hugging Face model card
+/// (README.md: method, construction recipe, active/total parameters) with the evaluation table of the exported stage
+/// when an <c>evaluate</c> stage that scored it is in <c>needs</c>.
 /// </summary>
 [PipelineStep("export", typeof(ExportOptions),
     Description = "Export a dense or MoE model as native, mixtral (Hugging Face), llama-moe-v2 and/or gguf (llama.cpp).",
     Version = "1",
-    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.MoeModel],
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.MoeModel, ArtifactKinds.Metrics],
     Produces = ArtifactKinds.Files)]
 public sealed class ExportStep : PipelineStep<ExportOptions>
 {
@@ -48,6 +50,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
         var source = ResolveModel(context, options);
         var dense = ModelExporter.IsDense(source);
         using var checkpoint = dense ? null : ModelExporter.ReadMoe(source);
+        var evaluation = EvaluationOf(context, options);
         var written = new List<string>();
         var skipped = new List<string>();
         for (var i = 0; i < options.Formats.Count; i++)
@@ -67,7 +70,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
 
                 var summary = checkpoint is null
                     ? ModelExporter.Export(source, name, target, options.GgufType)
-                    : ModelExporter.ExportMoe(checkpoint, source, name, target, options.GgufType);
+                    : ModelExporter.ExportMoe(checkpoint, source, name, target, options.GgufType, evaluation);
                 context.Log.Info("exported " + summary.Replace(target, EntryName(format), StringComparison.Ordinal));
                 context.Outputs[name] = EntryName(format);
                 written.Add(name);
@@ -79,7 +82,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
                 if (!options.SkipUnsupported)
                 {
                     throw new LlamaMoeException(ex.Code, $"{ex.Message}{(ex.Key is null ? string.Empty : $" (model key '{ex.Key}')")}", key: entry,
-                        advice: $"{ex.Advice} Or remove '{name}' from formats, or set skip-unsupported: true.".TrimStart(), inner: ex);
+                        advice: $"{(ex.Advice is null ? string.Empty : LlamaMoeException.AsSentence(ex.Advice))} Or remove '{name}' from formats, or set skip-unsupported: true.".TrimStart(), inner: ex);
                 }
 
                 context.Log.Warning($"skipped {name}: {ex.Code}: {ex.Message}");
@@ -91,6 +94,20 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
         context.Outputs["skipped"] = string.Join(",", skipped);
         context.Progress.Report(options.Formats.Count, options.Formats.Count, written.Count == 0 ? "nothing written" : "exported " + string.Join(", ", written));
         return Task.CompletedTask;
+    }
+
+    /// <summary>The scores an evaluate stage in needs gave the exported stage (<c>models/STAGE/metrics.json</c>), or null.</summary>
+    private static IReadOnlyList<Modeling.Evaluation.TaskScore>? EvaluationOf(IStepContext context, ExportOptions options)
+    {
+        var models = ModelArtifacts.ModelInputs(context);
+        if (options.Model is not null || models.Count != 1)
+        {
+            return null;
+        }
+
+        return context.InputsOfKind(ArtifactKinds.Metrics)
+            .Select(m => Modeling.Evaluation.EvaluationReport.TryReadScores(m.File(Path.Combine("models", models[0].StageId, "metrics.json"))))
+            .FirstOrDefault(s => s is { Count: > 0 });
     }
 
     private static string ResolveModel(IStepContext context, ExportOptions options)
