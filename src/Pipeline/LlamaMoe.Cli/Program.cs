@@ -3,6 +3,9 @@ using LlamaMoe;
 using LlamaMoe.Cli;
 using LlamaMoe.Modeling;
 
+// Everything on the error stream quotes files, arguments or step messages: escape control characters on the way out.
+Console.SetError(TextWriter.Synchronized(new TerminalSafeWriter(Console.Error)));
+
 var commands = typeof(ICliCommand).Assembly.GetTypes()
     .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (ICliCommand)Activator.CreateInstance(t)!)

@@ -56,7 +56,7 @@ public sealed class CleanCommand : ICliCommand
         }
 
         File.Delete(definition.LockFilePath);
-        Console.WriteLine($"removed {definition.StoreDirectory}, {definition.ArtifactsViewDirectory} and {definition.LockFilePath}");
+        Console.WriteLine(TerminalText.Escape($"removed {definition.StoreDirectory}, {definition.ArtifactsViewDirectory} and {definition.LockFilePath}"));
         return ExitCodes.Success;
     }
 }

@@ -30,7 +30,7 @@ public sealed class ExportCommand : ICliCommand
         };
         arguments.ThrowOnUnused();
         TorchRuntime.EnsureLoaded();
-        Console.WriteLine("exported " + ModelExporter.Export(source, format, output, type));
+        Console.WriteLine(TerminalText.Escape("exported " + ModelExporter.Export(source, format, output, type)));
         return ExitCodes.Success;
     }
 }

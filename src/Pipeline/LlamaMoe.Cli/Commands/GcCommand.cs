@@ -37,7 +37,7 @@ public sealed class GcCommand : ICliCommand
             using (store.AcquireLock())
             {
                 var removed = store.CollectGarbage(live);
-                Console.WriteLine($"{group.Key}: removed {removed} unreferenced artifact(s), kept {live.Count}");
+                Console.WriteLine(TerminalText.Escape($"{group.Key}: removed {removed} unreferenced artifact(s), kept {live.Count}"));
             }
         }
 

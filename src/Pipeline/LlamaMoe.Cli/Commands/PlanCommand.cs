@@ -51,7 +51,7 @@ public sealed class PlanCommand : ICliCommand
                     PlanAction.UpToDate => "up to date",
                     _ => "not requested",
                 };
-                Console.WriteLine(stage.Reasons.Count == 0 ? $"{stage.StageId}: {action}" : $"{stage.StageId}: {action}: {string.Join("; ", stage.Reasons)}");
+                Console.WriteLine(TerminalText.EscapeText(stage.Reasons.Count == 0 ? $"{stage.StageId}: {action}" : $"{stage.StageId}: {action}: {string.Join("; ", stage.Reasons)}"));
             }
 
             return ExitCodes.Success;
