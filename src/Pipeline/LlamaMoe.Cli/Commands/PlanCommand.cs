@@ -32,6 +32,7 @@ public sealed class PlanCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
+        PipelineCommandSupport.EnsureWritableStore(pipeline.Definition.StoreDirectory, settings.StoreOverride is null ? "store" : "--store");
         try
         {
             var device = new DeviceSelection(pipeline.Definition.Device, CudaProbe.IsAvailable).Kind;
