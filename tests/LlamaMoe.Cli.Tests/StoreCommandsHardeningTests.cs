@@ -65,4 +65,18 @@ public sealed class StoreCommandsHardeningTests
         Assert.That(clean.ExitCode, Is.EqualTo(0), clean.Stderr);
         Assert.That(Directory.Exists(store), Is.False);
     }
+
+    [Test]
+    public void ExportToGgufNamingAnExistingDirectoryIsLMOE0912()
+    {
+        using var dir = new TempDirectory("cli-store");
+        var model = dir.Combine("m");
+        var import = CliProcess.Run("import", SharedData.Stories260KBin, "--out", model, "--tokenizer", SharedData.Tok512Model);
+        Assert.That(import.ExitCode, Is.EqualTo(0), import.Stderr);
+        var target = dir.Combine("out-dir");
+        Directory.CreateDirectory(target);
+        var run = CliProcess.Run("export", model, "--format", "gguf", "--out", target);
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Stderr);
+        Assert.That(run.Stderr, Does.Contain("error LMOE0912").And.Not.Contain("LMOE0999"));
+    }
 }

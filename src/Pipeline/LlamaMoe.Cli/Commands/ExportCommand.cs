@@ -29,6 +29,12 @@ public sealed class ExportCommand : ICliCommand
             var other => throw new CliUsageException($"--gguf-type must be f32, f16 or bf16, not '{other}'"),
         };
         arguments.ThrowOnUnused();
+        if (format == "gguf" && Directory.Exists(output))
+        {
+            throw new LlamaMoeException("LMOE0912", "--out names an existing directory, but a GGUF export writes one file", output, "--out",
+                "Name the .gguf file to write, for example DIR/model.gguf.");
+        }
+
         TorchRuntime.EnsureLoaded();
         Console.WriteLine(TerminalText.Escape("exported " + ModelExporter.Export(source, format, output, type)));
         return ExitCodes.Success;
