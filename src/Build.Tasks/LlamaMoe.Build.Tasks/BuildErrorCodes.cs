@@ -38,4 +38,10 @@ public static class BuildErrorCodes
 
     /// <summary>The run was cancelled (CLI exit code 130), for example by Ctrl-C.</summary>
     public const string Cancelled = "LMOE4008";
+
+    /// <summary>A path parameter of the task (CLI, pipeline, store, dotnet host) is not a valid path (a NUL character, for example).</summary>
+    public const string InvalidPathParameter = "LMOE0909";
+
+    /// <summary>The task itself failed unexpectedly; it reports the exception in one line instead of MSBuild's stack trace.</summary>
+    public const string TaskInternalError = "LMOE0910";
 }

@@ -30,7 +30,7 @@ public sealed record CanonicalDiagnostic(string Origin, int Line, int Column, Di
     // Windows drive letter or a colon inside the path does not end it early; the code must look like LETTERS+DIGITS.
     private static readonly Regex Pattern = new(
         @"^\s*(?<origin>.*?)(?:\((?<line>\d+)(?:,(?<col>\d+))?\))?\s*:\s*(?<sev>error|warning)\s+(?<code>[A-Za-z]+\d+)\s*:\s*(?<msg>.*)$",
-        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture,
+        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking, // linear in the line length: no timeout on hostile output
         TimeSpan.FromSeconds(1));
 
     /// <summary>True when the origin names a file (it has a position, or it is not the tool name).</summary>
@@ -45,7 +45,16 @@ public sealed record CanonicalDiagnostic(string Origin, int Line, int Column, Di
             return null;
         }
 
-        var match = Pattern.Match(line);
+        Match match;
+        try
+        {
+            match = Pattern.Match(line);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null; // printed as a plain message
+        }
+
         if (!match.Success)
         {
             return null;

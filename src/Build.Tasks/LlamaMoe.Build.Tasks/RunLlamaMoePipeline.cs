@@ -86,7 +86,17 @@ public sealed class RunLlamaMoePipeline : ToolTask
             return true;
         }
 
-        return base.Execute() && !Log.HasLoggedErrors;
+        try
+        {
+            return base.Execute() && !Log.HasLoggedErrors;
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
+        {
+            // Never MSB4018 with a stack trace: one coded line naming the exception.
+            LogCodedError(BuildErrorCodes.TaskInternalError, PipelineFile,
+                $"The LlamaMoe.Build task failed unexpectedly ({ex.GetType().FullName}: {ex.Message.Split('\n')[0].TrimEnd('\r')}). Report it with the build log (-v:d).");
+            return false;
+        }
     }
 
     /// <summary>The arguments after the host name, exactly as the process receives them (quoted where needed).</summary>
@@ -125,6 +135,20 @@ public sealed class RunLlamaMoePipeline : ToolTask
     /// <inheritdoc />
     protected override bool ValidateParameters()
     {
+        foreach (var (name, value) in new[] { ("LlamaMoeCliPath", CliPath), ("the LlamaMoePipeline item", PipelineFile), ("LlamaMoeStoreDir", StoreDir), ("the dotnet host path", DotnetHostPath) })
+        {
+            if (!IsUsablePath(value))
+            {
+                LogCodedError(BuildErrorCodes.InvalidPathParameter, null,
+                    $"{name} is not a valid path ('{value?.Replace("\0", "\\0", StringComparison.Ordinal)}'). Fix the property; a path cannot hold a NUL character.");
+            }
+        }
+
+        if (Log.HasLoggedErrors)
+        {
+            return false;
+        }
+
         if (!File.Exists(CliPath))
         {
             LogCodedError(BuildErrorCodes.CliNotFound, null,
@@ -207,6 +231,29 @@ public sealed class RunLlamaMoePipeline : ToolTask
         };
         LogCodedError(code, PipelineFile, message);
         return false;
+    }
+
+    private static bool IsUsablePath(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return true;
+        }
+
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            _ = Path.GetFullPath(value);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
+        {
+            return false;
+        }
     }
 
     private static IEnumerable<string> SplitList(string? list, char[] separators) =>

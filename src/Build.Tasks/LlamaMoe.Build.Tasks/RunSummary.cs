@@ -15,7 +15,7 @@ public sealed record RunSummary(string PipelineName, int StagesRun, int StagesUp
 {
     private static readonly Regex Pattern = new(
         @"^(?<name>\S.*?): (?<ran>\d+) stage\(s\) ran, (?<up>\d+) up to date; artifacts in (?<dir>.+)$",
-        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture,
+        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking, // linear in the line length: no timeout on hostile output
         TimeSpan.FromSeconds(1));
 
     /// <summary>True when the run executed no stage.</summary>
@@ -29,7 +29,16 @@ public sealed record RunSummary(string PipelineName, int StagesRun, int StagesUp
             return null;
         }
 
-        var match = Pattern.Match(line.TrimEnd());
+        Match match;
+        try
+        {
+            match = Pattern.Match(line.TrimEnd());
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
+
         return match.Success
             && int.TryParse(match.Groups["ran"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var ran)
             && int.TryParse(match.Groups["up"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var upToDate)

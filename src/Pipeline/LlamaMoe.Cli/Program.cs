@@ -2,6 +2,9 @@ using LlamaMoe;
 using LlamaMoe.Cli;
 using LlamaMoe.Modeling;
 
+// Everything on the error stream quotes files, arguments or step messages: escape control characters on the way out.
+Console.SetError(TextWriter.Synchronized(new TerminalSafeWriter(Console.Error)));
+
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

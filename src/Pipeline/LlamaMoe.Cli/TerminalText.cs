@@ -51,6 +51,28 @@ public static class TerminalText
         return builder.ToString();
     }
 
+    /// <summary>
+    /// <see cref="Escape"/> for multi-line text read from files or produced by a model (generated text, messages):
+    /// line breaks and tabs stay, every other control character becomes a visible escape.
+    /// </summary>
+    /// <param name="text">The text to print.</param>
+    public static string EscapeText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Contains('\t', StringComparison.Ordinal))
+        {
+            return Escape(text, keepNewlines: true);
+        }
+
+        var parts = text.Split('\t');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = Escape(parts[i], keepNewlines: true);
+        }
+
+        return string.Join('\t', parts);
+    }
+
     private static bool NeedsEscape(char c, bool keepNewlines) =>
         (c == '\n' && !keepNewlines) || (c != '\n' && c < 0x20) || (c >= 0x7f && c < 0xa0) || c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069';
 }

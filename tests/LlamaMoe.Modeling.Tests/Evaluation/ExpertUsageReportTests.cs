@@ -41,4 +41,24 @@ public sealed class ExpertUsageReportTests
         var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.Combine("metrics.json")));
         Assert.That(metrics.RootElement.GetProperty("expert_usage").GetProperty("mlp")[0].GetProperty("max_load").GetDouble(), Is.EqualTo(0.75).Within(1e-9));
     }
+
+    [Test]
+    public void NonFiniteScoresAndUsageAreWrittenAsNullAndNamedNotThrown()
+    {
+        using var dir = new TempDirectory();
+        var usage = new LayerRoutingStatistics(0, [double.NaN, 1], double.NaN, 0);
+        EvaluationReport.Write(dir.Path, "broken",
+            [new TaskScore("perplexity", "perplexity", double.NaN, 2, Baseline: double.PositiveInfinity), new TaskScore("mmlu", "acc", double.NegativeInfinity, 4)],
+            new Dictionary<RouterKind, IReadOnlyList<LayerRoutingStatistics>> { [RouterKind.Mlp] = [usage] }, []);
+
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.Combine("metrics.json")));
+        var tasks = metrics.RootElement.GetProperty("tasks");
+        Assert.That(tasks[0].GetProperty("value").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(tasks[0].GetProperty("baseline").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(tasks[0].GetProperty("non_finite").GetString(), Is.EqualTo("NaN"));
+        Assert.That(tasks[1].GetProperty("non_finite").GetString(), Is.EqualTo("-Infinity"));
+        var layer = metrics.RootElement.GetProperty("expert_usage").GetProperty("mlp")[0];
+        Assert.That(layer.GetProperty("load")[0].ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(layer.GetProperty("token_entropy").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+    }
 }

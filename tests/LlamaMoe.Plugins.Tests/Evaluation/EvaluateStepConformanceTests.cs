@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
+using LlamaMoe.Modeling.Import;
+using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
 using LlamaMoe.Plugins.Evaluation;
 using LlamaMoe.Testing;
@@ -66,6 +69,46 @@ public sealed class EvaluateStepConformanceTests : StepConformanceTests
         var (manifest, output) = await sandbox.RunAsync(options, seed: 0, CancellationToken.None);
         Assert.That(manifest.Outputs["dense-gsm8k-exact-match"], Is.EqualTo("0"), "stories260K cannot do arithmetic");
         Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| gsm8k | exact_match |"));
+    }
+
+    [Test]
+    public async Task ANanPerplexityIsWrittenAsNullWithNonFiniteInEveryMetricsFileNotACrash()
+    {
+        using var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
+        AddStories260K(sandbox);
+        sandbox.AddInput("broken", ArtifactKinds.DenseModel, directory =>
+        {
+            ModelImporter.Import(SharedData.Stories260KBin, directory, SharedData.Tok512Model);
+            FillTensorWithNaN(Path.Combine(directory, "model.safetensors"), "model.norm.weight");
+        });
+        var options = $"{{ baseline: dense, tasks: [ {{ task: perplexity, data: {Quote(SharedData.TinyStoriesValid)}, first: 601, count: 2 }} ] }}";
+        var (manifest, output) = await sandbox.RunAsync(options, seed: 0, CancellationToken.None);
+
+        Assert.That(manifest.Outputs.Keys, Does.Contain("dense-perplexity-perplexity"));
+        Assert.That(manifest.Outputs.Keys, Does.Not.Contain("broken-perplexity-perplexity"), "a non-finite value is no output");
+        using var top = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var row = top.RootElement.GetProperty("tasks").EnumerateArray().First(t => t.GetProperty("metric").GetString() == "perplexity");
+        Assert.That(row.GetProperty("values").GetProperty("broken").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(row.GetProperty("values").GetProperty("dense").GetDouble(), Is.GreaterThan(1));
+        Assert.That(row.GetProperty("non_finite").GetProperty("broken").GetString(), Is.EqualTo("NaN"));
+        using var own = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "models", "broken", "metrics.json")));
+        var score = own.RootElement.GetProperty("tasks").EnumerateArray().First(t => t.GetProperty("metric").GetString() == "perplexity");
+        Assert.That(score.GetProperty("value").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(score.GetProperty("non_finite").GetString(), Is.EqualTo("NaN"));
+    }
+
+    private static void FillTensorWithNaN(string safetensors, string name)
+    {
+        var bytes = File.ReadAllBytes(safetensors);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        using var header = JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(bytes, 8, headerLength));
+        var offsets = header.RootElement.GetProperty(name).GetProperty("data_offsets");
+        for (var i = 8 + headerLength + offsets[0].GetInt32(); i < 8 + headerLength + offsets[1].GetInt32(); i += 4)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(i, 4), float.NaN);
+        }
+
+        File.WriteAllBytes(safetensors, bytes);
     }
 
     [Test]

@@ -33,8 +33,10 @@ public sealed class CleanCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
-        if (Directory.Exists(definition.StoreDirectory))
+        if (Path.Exists(definition.StoreDirectory))
         {
+            // Never delete a folder (or file) that is not a llama-moe store: --store may name any path.
+            PipelineCommandSupport.EnsureIsStore(definition.StoreDirectory, settings.StoreOverride is null ? "store" : "--store");
             using (new ArtifactStore(definition.StoreDirectory).AcquireLock())
             {
                 foreach (var entry in Directory.EnumerateFileSystemEntries(definition.StoreDirectory).Where(e => Path.GetFileName(e) != "store.lock"))
@@ -59,7 +61,7 @@ public sealed class CleanCommand : ICliCommand
         }
 
         File.Delete(definition.LockFilePath);
-        Console.WriteLine($"removed {definition.StoreDirectory}, {definition.ArtifactsViewDirectory} and {definition.LockFilePath}");
+        Console.WriteLine(TerminalText.Escape($"removed {definition.StoreDirectory}, {definition.ArtifactsViewDirectory} and {definition.LockFilePath}"));
         return ExitCodes.Success;
     }
 }

@@ -101,7 +101,7 @@ public sealed class ConvertCommand : ICliCommand
 
         var (total, active) = MoeModelFactory.ParameterCounts(config);
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine($"wrote {output}: {config.MoeLayers.Count} MoE layers, {config.ExpertCount} experts, top-{config.TopK}, residual {config.ResidualSize}, scale {config.ScaleFactors[0].ToString(c)}");
+        Console.WriteLine(TerminalText.Escape($"wrote {output}: {config.MoeLayers.Count} MoE layers, {config.ExpertCount} experts, top-{config.TopK}, residual {config.ResidualSize}, scale {config.ScaleFactors[0].ToString(c)}"));
         if (attentionOptions is not null)
         {
             Console.WriteLine($"attention-MoE: {attentionOptions.NumExperts} experts (split {attentionOptions.Split}), top-{attentionOptions.TopK}, scale {attentionOptions.ScaleFactor.ToString(c)}, layers {string.Join(",", attentionOptions.Layers)}");

@@ -39,8 +39,14 @@ public sealed class ExportCommand : ICliCommand
             "bf16" => GgufTensorType.BF16,
             _ => GgufTensorType.F32,
         };
+        if (format == "gguf" && Directory.Exists(output))
+        {
+            throw new LlamaMoeException("LMOE0912", "--out names an existing directory, but a GGUF export writes one file", output, "--out",
+                "Name the .gguf file to write, for example DIR/model.gguf.");
+        }
+
         TorchRuntime.EnsureLoaded();
-        Console.WriteLine("exported " + ModelExporter.Export(source, format, output, type));
+        Console.WriteLine(TerminalText.Escape("exported " + ModelExporter.Export(source, format, output, type)));
         return ExitCodes.Success;
     }
 }

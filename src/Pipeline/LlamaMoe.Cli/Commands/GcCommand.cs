@@ -34,12 +34,13 @@ public sealed class GcCommand : ICliCommand
 
         foreach (var group in definitions.GroupBy(d => d!.StoreDirectory, StringComparer.Ordinal))
         {
+            PipelineCommandSupport.EnsureWritableStore(group.Key, settings.StoreOverride is null ? "store" : "--store");
             var live = group.SelectMany(d => LockFile.Read(d!.LockFilePath).Stages.Values.Select(s => s.OutputDigest)).ToHashSet(StringComparer.Ordinal);
             var store = new ArtifactStore(group.Key);
             using (store.AcquireLock())
             {
                 var removed = store.CollectGarbage(live);
-                Console.WriteLine($"{group.Key}: removed {removed} unreferenced artifact(s), kept {live.Count}");
+                Console.WriteLine(TerminalText.Escape($"{group.Key}: removed {removed} unreferenced artifact(s), kept {live.Count}"));
             }
         }
 

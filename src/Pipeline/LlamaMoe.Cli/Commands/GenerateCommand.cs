@@ -47,7 +47,7 @@ public sealed class GenerateCommand : ICliCommand
         var promptIds = tokenizer.Encode(prompt, addBos: true);
         var stops = model.Config.EosTokenIds.Concat(tokenizer.EosId is { } eos ? [eos] : []).Distinct().ToList();
         var generated = TextGenerator.Generate(model, promptIds, options with { StopTokenIds = stops }, cancellationToken);
-        Console.WriteLine(tokenizer.Decode(promptIds.Concat(generated)));
+        Console.WriteLine(TerminalText.EscapeText(tokenizer.Decode(promptIds.Concat(generated))));
         return ExitCodes.Success;
     }
 }

@@ -29,7 +29,7 @@ public sealed class ImportCommand : ICliCommand
         TorchRuntime.EnsureLoaded();
         var result = ModelImporter.Import(source, output, tokenizer);
         var c = result.Config;
-        Console.WriteLine($"imported {result.Format} {Path.GetFileName(source)} -> {Path.GetFullPath(output)}");
+        Console.WriteLine(TerminalText.Escape($"imported {result.Format} {Path.GetFileName(source)} -> {Path.GetFullPath(output)}"));
         Console.WriteLine($"  layers {c.NumHiddenLayers}, hidden {c.HiddenSize}, heads {c.NumAttentionHeads}/{c.NumKeyValueHeads} kv, vocab {c.VocabSize}, tied {c.TieWordEmbeddings.ToString().ToLowerInvariant()}");
         return ExitCodes.Success;
     }

@@ -78,6 +78,36 @@ internal static class PipelineCommandSupport
         }
     }
 
+    /// <summary>LMOE0911: <c>clean</c> was pointed at a path that is not a llama-moe artifact store.</summary>
+    public const string NotAStoreCode = "LMOE0911";
+
+    private static readonly string[] StoreEntries = ["objects", "keys", "tmp", "scratch", "stamps", "digests.json", "store.lock"];
+
+    /// <summary>
+    /// Checks that <paramref name="store"/> is a folder holding only what an artifact store holds (objects, keys, tmp,
+    /// scratch, stamps, digests.json, store.lock, their temporary files), so <c>clean</c> never deletes a file or a
+    /// folder of the user's that <c>--store</c> or <c>store:</c> happened to name; throws LMOE0911 otherwise.
+    /// </summary>
+    /// <param name="store">The store folder.</param>
+    /// <param name="key">What chose it: <c>--store</c> or the pipeline's <c>store</c> key.</param>
+    public static void EnsureIsStore(string store, string key)
+    {
+        if (!Directory.Exists(store) || new DirectoryInfo(store).LinkTarget is not null)
+        {
+            throw new LlamaMoeException(NotAStoreCode, "the artifact store path is not a store folder (a file or a link); nothing was deleted", store, key,
+                "Check --store (or the pipeline's store key); remove the path yourself if it really is to go.");
+        }
+
+        var foreign = Directory.EnumerateFileSystemEntries(store).Select(Path.GetFileName)
+            .FirstOrDefault(name => !StoreEntries.Contains(name, StringComparer.Ordinal) && !name!.StartsWith(".write-test-", StringComparison.Ordinal)
+                && !name.StartsWith("digests.json.", StringComparison.Ordinal) && !name.StartsWith(".digests.json", StringComparison.Ordinal));
+        if (foreign is not null)
+        {
+            throw new LlamaMoeException(NotAStoreCode, $"the folder holds '{foreign}', which is not part of a llama-moe artifact store; nothing was deleted", store, key,
+                "Check --store (or the pipeline's store key); clean deletes only a store's own folder.");
+        }
+    }
+
     /// <summary>Loads and validates; prints every diagnostic to stderr and returns null when invalid.</summary>
     public static LoadedPipeline? Load(string path, PipelineLoadSettings settings)
     {

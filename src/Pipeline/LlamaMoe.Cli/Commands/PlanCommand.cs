@@ -38,6 +38,7 @@ public sealed class PlanCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
+        PipelineCommandSupport.EnsureWritableStore(pipeline.Definition.StoreDirectory, settings.StoreOverride is null ? "store" : "--store");
         try
         {
             var device = new DeviceSelection(pipeline.Definition.Device, CudaProbe.IsAvailable).Kind;
@@ -57,7 +58,7 @@ public sealed class PlanCommand : ICliCommand
                     PlanAction.UpToDate => "up to date",
                     _ => "not requested",
                 };
-                Console.WriteLine(stage.Reasons.Count == 0 ? $"{stage.StageId}: {action}" : $"{stage.StageId}: {action}: {string.Join("; ", stage.Reasons)}");
+                Console.WriteLine(TerminalText.EscapeText(stage.Reasons.Count == 0 ? $"{stage.StageId}: {action}" : $"{stage.StageId}: {action}: {string.Join("; ", stage.Reasons)}"));
             }
 
             return ExitCodes.Success;

@@ -37,7 +37,7 @@ public sealed class SchemaCommand : ICliCommand
         else
         {
             Pipeline.Store.AtomicFile.WriteAllText(output, text);
-            Console.WriteLine($"wrote {output}");
+            Console.WriteLine(TerminalText.Escape($"wrote {output}"));
         }
 
         return ExitCodes.Success;

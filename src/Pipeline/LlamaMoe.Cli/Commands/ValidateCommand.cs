@@ -46,7 +46,7 @@ public sealed class ValidateCommand : ICliCommand
             return ExitCodes.Failure;
         }
 
-        Console.WriteLine($"{path}: valid ({result.Pipeline.Stages.Count} stages: {string.Join(" -> ", result.Pipeline.Stages.Select(s => s.Id))}).");
+        Console.WriteLine(TerminalText.Escape($"{path}: valid ({result.Pipeline.Stages.Count} stages: {string.Join(" -> ", result.Pipeline.Stages.Select(s => s.Id))})."));
         return ExitCodes.Success;
     }
 }

@@ -82,7 +82,7 @@ public sealed class PlainRunObserver(TextWriter writer) : IPipelineRunObserver
     {
         lock (writer)
         {
-            writer.WriteLine(line);
+            writer.WriteLine(TerminalText.EscapeText(line));
             writer.Flush();
         }
     }

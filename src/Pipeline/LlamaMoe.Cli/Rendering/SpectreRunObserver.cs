@@ -13,10 +13,10 @@ public sealed class SpectreRunObserver(ProgressContext context) : IPipelineRunOb
     /// <inheritdoc />
     public void StageStarted(string stageId, string plugin, IReadOnlyList<string> reasons)
     {
-        var task = context.AddTask(Markup.Escape($"{stageId} ({plugin})"), maxValue: 1);
+        var task = context.AddTask(Safe($"{stageId} ({plugin})"), maxValue: 1);
         task.IsIndeterminate = true;
         tasks[stageId] = task;
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape($"{stageId}: {string.Join("; ", reasons)}")}[/]");
+        AnsiConsole.MarkupLine($"[grey]{Safe($"{stageId}: {string.Join("; ", reasons)}")}[/]");
     }
 
     /// <inheritdoc />
@@ -34,12 +34,12 @@ public sealed class SpectreRunObserver(ProgressContext context) : IPipelineRunOb
             task.Value = Math.Min(update.Step, update.Total);
         }
 
-        task.Description = Markup.Escape($"{stageId}: {PlainRunObserver.Describe(update)}");
+        task.Description = Safe($"{stageId}: {PlainRunObserver.Describe(update)}");
     }
 
     /// <inheritdoc />
     public void StageLog(string stageId, bool warning, string message) =>
-        AnsiConsole.MarkupLine(warning ? $"[yellow]{Markup.Escape($"{stageId}: {message}")}[/]" : Markup.Escape($"{stageId}: {message}"));
+        AnsiConsole.MarkupLine(warning ? $"[yellow]{Safe($"{stageId}: {message}")}[/]" : Safe($"{stageId}: {message}"));
 
     /// <inheritdoc />
     public void StageFinished(StageOutcome outcome)
@@ -48,14 +48,17 @@ public sealed class SpectreRunObserver(ProgressContext context) : IPipelineRunOb
         {
             task.IsIndeterminate = false;
             task.Value = task.MaxValue;
-            task.Description = Markup.Escape($"{outcome.StageId}: done");
+            task.Description = Safe($"{outcome.StageId}: done");
             task.StopTask();
         }
         else if (outcome.Status == StageStatus.UpToDate)
         {
-            var done = context.AddTask(Markup.Escape($"{outcome.StageId}: up to date"), maxValue: 1);
+            var done = context.AddTask(Safe($"{outcome.StageId}: up to date"), maxValue: 1);
             done.Value = 1;
             done.StopTask();
         }
     }
+
+    /// <summary>Escapes control characters (names and messages come from files and steps) and Spectre markup.</summary>
+    private static string Safe(string text) => Markup.Escape(TerminalText.EscapeText(text));
 }

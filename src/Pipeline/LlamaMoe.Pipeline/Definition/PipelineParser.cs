@@ -100,9 +100,11 @@ public static partial class PipelineParser
                     : Path.Combine(directory, ".llamamoe");
             var seed = 0;
             if (top.Get("seed") is { } seedNode && Scalar(seedNode, "seed") is { } seedScalar
-                && !int.TryParse(seedScalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
+                && (seedScalar.Quoted || !int.TryParse(seedScalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed)))
             {
-                diagnostics.Add(seedScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'seed' must be an integer, found '{seedScalar.Value}'"));
+                diagnostics.Add(seedScalar.Location.Error(DiagnosticCodes.InvalidSetting,
+                    seedScalar.Quoted ? $"'seed' must be an integer, found the quoted string \"{seedScalar.Value}\"" : $"'seed' must be an integer, found '{seedScalar.Value}'",
+                    seedScalar.Quoted ? "Write the seed without quotes." : null));
             }
 
             var device = settings.DeviceOverride ?? "auto";

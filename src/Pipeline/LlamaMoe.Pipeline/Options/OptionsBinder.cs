@@ -183,6 +183,15 @@ public sealed class OptionsBinder
             return true;
         }
 
+        if (scalar.Quoted && !scalar.Value.Contains("${", StringComparison.Ordinal) && (type == typeof(bool) || IsNumber(type)))
+        {
+            // "4" is a string in YAML; only a plain scalar (or a ${...} value) may stand for a number or a boolean.
+            var expected = type == typeof(bool) ? "true or false" : type == typeof(int) || type == typeof(long) ? "an integer" : "a number";
+            diagnostics.Add(scalar.Location.Error(DiagnosticCodes.OptionType, $"option '{key}' must be {expected}; found the quoted string \"{text}\"",
+                "Write the value without quotes."));
+            return false;
+        }
+
         if (type == typeof(bool))
         {
             if (text is "true" or "false")
@@ -265,6 +274,8 @@ public sealed class OptionsBinder
         diagnostics.Add(node.Location.Error(DiagnosticCodes.OptionType, $"option '{key}' must be {expected}; found {(found is null ? node.KindName : $"'{found}'")}"));
         return false;
     }
+
+    private static bool IsNumber(Type type) => type == typeof(int) || type == typeof(long) || type == typeof(double) || type == typeof(float);
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

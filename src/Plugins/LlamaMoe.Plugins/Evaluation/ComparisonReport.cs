@@ -7,7 +7,10 @@ using LlamaMoe.Modeling.Evaluation;
 
 namespace LlamaMoe.Plugins.Evaluation;
 
-/// <summary>Writes the evaluate step's top-level <c>metrics.json</c> and <c>report.md</c>: every task metric for every model side by side.</summary>
+/// <summary>
+/// Writes the evaluate step's top-level <c>metrics.json</c> and <c>report.md</c>: every task metric for every model side by side.
+/// A NaN or infinite value (which JSON cannot hold) is written as <c>null</c> and named under <c>non_finite</c>.
+/// </summary>
 internal static class ComparisonReport
 {
     public static void Write(string folder, IReadOnlyList<(string Stage, IReadOnlyList<TaskScore> Scores)> models, string? baseline)
@@ -21,7 +24,9 @@ internal static class ComparisonReport
             {
                 ["task"] = r.Task,
                 ["metric"] = r.Metric,
-                ["values"] = new JsonObject(models.Select(m => new KeyValuePair<string, JsonNode?>(m.Stage, Find(m.Scores, r) is { Value: { } v } ? JsonValue.Create(v) : null))),
+                ["values"] = new JsonObject(models.Select(m => new KeyValuePair<string, JsonNode?>(m.Stage, EvaluationReport.FiniteOrNull(Find(m.Scores, r)?.Value) is { } v ? JsonValue.Create(v) : null))),
+                ["non_finite"] = new JsonObject(models.Where(m => EvaluationReport.NonFiniteName(Find(m.Scores, r)?.Value) is not null)
+                    .Select(m => new KeyValuePair<string, JsonNode?>(m.Stage, EvaluationReport.NonFiniteName(Find(m.Scores, r)?.Value)))),
                 ["counts"] = new JsonObject(models.Select(m => new KeyValuePair<string, JsonNode?>(m.Stage, Find(m.Scores, r)?.Count))),
                 ["notes"] = new JsonObject(models.Where(m => Find(m.Scores, r)?.Note is not null).Select(m => new KeyValuePair<string, JsonNode?>(m.Stage, Find(m.Scores, r)!.Note))),
             }).ToArray()),

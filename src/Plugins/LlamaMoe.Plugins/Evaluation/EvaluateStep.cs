@@ -64,6 +64,15 @@ public sealed class EvaluateStep : PipelineStep<EvaluateOptions>
 
         WriteModelReports(context.OutputDirectory, results, usages, options.Baseline);
         ComparisonReport.Write(context.OutputDirectory, results, options.Baseline);
+        foreach (var (stage, scores) in results)
+        {
+            foreach (var bad in scores.Where(s => EvaluationReport.NonFiniteName(s.Value) is not null))
+            {
+                context.Log.Warning($"LMOE0908: the {bad.Metric} of '{stage}' on {bad.Task} is {EvaluationReport.NonFiniteName(bad.Value)}; metrics.json holds null "
+                    + "and names it under non_finite. Check the model's weights and dtype.");
+            }
+        }
+
         RecordOutputs(context, results);
         return Task.CompletedTask;
     }
@@ -95,7 +104,7 @@ public sealed class EvaluateStep : PipelineStep<EvaluateOptions>
     {
         foreach (var (stage, scores) in results)
         {
-            foreach (var score in scores.Where(s => s.Value is not null))
+            foreach (var score in scores.Where(s => s.Value is { } v && double.IsFinite(v)))
             {
                 var name = $"{stage}-{score.Task}-{score.Metric}".Replace('@', '-').Replace('_', '-');
                 context.Outputs[name] = score.Value!.Value.ToString("G6", CultureInfo.InvariantCulture);
