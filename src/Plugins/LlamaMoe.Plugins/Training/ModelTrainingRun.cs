@@ -17,11 +17,17 @@ internal static class ModelTrainingRun
 {
     private static readonly string[] WallClockFields = ["tokens_per_second", "elapsed_seconds"];
 
-    public static Task RunAsync(IStepContext context, TrainOptions options, CancellationToken cancellationToken)
+    public static Task RunAsync(IStepContext context, TrainOptions options, string studentKind, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var teacherInput = DistillTeacher.Resolve(context, options.Distill);
         var input = teacherInput?.StageId is { } teacherStage ? DistillTeacher.StudentInput(context, teacherStage) : ModelArtifacts.SingleModelInput(context);
+        if (input.Kind != studentKind)
+        {
+            throw new LlamaMoeException(PluginErrorCodes.ModelInput, $"stage '{context.StageId}' trains a {studentKind}, but its model input '{input.StageId}' is a {input.Kind}", key: "needs",
+                advice: studentKind == ArtifactKinds.MoeModel ? "Use train-dense for a dense model; a dense stage in a train stage's needs may only be its distill teacher." : "Use train for a MoE model.");
+        }
+
         var compute = options.Precision == TrainPrecision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
         var device = ModelArtifacts.DeviceOf(context, compute);
         var tokenizer = TokenizerLoader.Load(input.Directory);
