@@ -82,6 +82,32 @@ public sealed class ShippedPipelinesTests
     }
 
     [Test]
+    public void ADistillTeacherMissingFromNeedsFailsValidateWithItsCode()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp.Combine("p.yaml"), """
+            name: distill-needs
+            stages:
+              dense:
+                uses: model/init
+                with: { text: corpus.txt, vocab-size: 64, dim: 16, layers: 1, heads: 2, kv-heads: 2, hidden-dim: 32, max-seq-len: 32 }
+              moe:
+                uses: build-moe
+                needs: [dense]
+                with: { top-k: 2 }
+              stage1:
+                uses: train
+                needs: [moe]
+                with: { sources: [{ path: corpus.txt, format: text }], max-steps: 1, distill: { teacher: dense } }
+            """);
+        File.WriteAllText(temp.Combine("corpus.txt"), "a small corpus\n");
+
+        var result = CliProcess.Run("validate", temp.Combine("p.yaml"));
+
+        Assert.That(result.Stderr, Does.Contain("error LMOE3310: option 'distill.teacher': the teacher stage 'dense' is not in this stage's needs"));
+    }
+
+    [Test]
     public void RunStillFailsOnAMissingInputPath()
     {
         using var temp = new TempDirectory();

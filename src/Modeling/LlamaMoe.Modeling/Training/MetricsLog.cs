@@ -52,6 +52,11 @@ public sealed class MetricsLog
             ["epoch"] = metrics.Epoch,
             ["routing"] = routing,
         };
+        if (metrics.DistillLoss is { } distillLoss)
+        {
+            line["kd_loss"] = distillLoss;
+        }
+
         File.AppendAllText(Path, line.ToJsonString() + "\n");
     }
 

@@ -19,7 +19,7 @@ internal sealed class PendingStep : IDisposable
     /// <param name="step">The 1-based step.</param>
     /// <param name="learningRate">The learning rate used.</param>
     /// <param name="tokens">Tokens in the step (known on the host).</param>
-    /// <param name="terms">Loss terms <c>[lm, balance, z]</c>, each a scalar on the device (sums over micro-batches).</param>
+    /// <param name="terms">Loss terms <c>[lm, balance, z, kd]</c> (kd: the T²-scaled KL per supervised token, 0 without distillation), each a scalar on the device (sums over micro-batches).</param>
     /// <param name="gradientNorm">The gradient norm before clipping, a scalar on the device.</param>
     /// <param name="routingRows">Per micro-batch and layer, the routing statistics rows.</param>
     public PendingStep(int step, double learningRate, long tokens, Tensor[] terms, Tensor gradientNorm, IReadOnlyList<RoutingRow> routingRows)
@@ -30,7 +30,7 @@ internal sealed class PendingStep : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         scalars = stack(terms.Append(gradientNorm.to_type(ScalarType.Float32)).Select(t => t.detach().to_type(ScalarType.Float32).reshape(1)), 0)
-            .reshape(-1).DetachFromDisposeScope(); // (4): lm, balance, z, grad norm
+            .reshape(-1).DetachFromDisposeScope(); // (5): lm, balance, z, kd, grad norm
         var byLayer = routingRows.GroupBy(r => r.Layer).OrderBy(g => g.Key).ToList();
         layers = byLayer.Select(g => g.Key).ToArray();
         routing = byLayer.Count == 0
@@ -55,12 +55,13 @@ internal sealed class PendingStep : IDisposable
     /// <param name="balanceCoefficient">Weight of the balance loss in the total.</param>
     /// <param name="zCoefficient">Weight of the z-loss in the total.</param>
     /// <param name="lastCheckpoint">The last complete checkpoint, named in a non-finite error.</param>
+    /// <param name="distillation">The distillation settings (the weights of the LM and KL terms), or null.</param>
     /// <exception cref="LlamaMoeException">LMOE3102 when the loss or the gradient norm is not finite.</exception>
-    public StepMetrics Resolve(double balanceCoefficient, double zCoefficient, string? lastCheckpoint)
+    public StepMetrics Resolve(double balanceCoefficient, double zCoefficient, string? lastCheckpoint, DistillationSettings? distillation = null)
     {
         var values = scalars.cpu().data<float>().ToArray();
-        var (lm, balance, z, gradNorm) = ((double)values[0], (double)values[1], (double)values[2], (double)values[3]);
-        var total = lm + (balanceCoefficient * balance) + (zCoefficient * z);
+        var (lm, balance, z, kd, gradNorm) = ((double)values[0], (double)values[1], (double)values[2], (double)values[3], (double)values[4]);
+        var total = (distillation is null ? lm : (distillation.LmScale * lm) + (distillation.Weight * kd)) + (balanceCoefficient * balance) + (zCoefficient * z);
         if (!double.IsFinite(total))
         {
             throw TrainingErrors.NonFinite(Step, "loss", total, lastCheckpoint);
@@ -82,7 +83,7 @@ internal sealed class PendingStep : IDisposable
             }
         }
 
-        return new StepMetrics(Step, total, lm, balance, z, LearningRate, gradNorm, Tokens, 0, 0, 0, statistics);
+        return new StepMetrics(Step, total, lm, balance, z, LearningRate, gradNorm, Tokens, 0, 0, 0, statistics, distillation is null ? null : kd);
     }
 
     /// <inheritdoc />

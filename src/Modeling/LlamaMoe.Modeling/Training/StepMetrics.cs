@@ -2,7 +2,7 @@ namespace LlamaMoe.Modeling.Training;
 
 /// <summary>What one optimizer step measured (one line of metrics.jsonl).</summary>
 /// <param name="Step">The 1-based step.</param>
-/// <param name="Loss">The optimised loss: LM loss plus the weighted router terms.</param>
+/// <param name="Loss">The optimised loss: LM loss (with distillation, (1 − w)·LM + w·KD) plus the weighted router terms.</param>
 /// <param name="LmLoss">Token-weighted mean cross-entropy over the step's targets.</param>
 /// <param name="BalanceLoss">The balance loss before its coefficient (mean over micro-batches), or 0.</param>
 /// <param name="ZLoss">The router z-loss before its coefficient (mean over micro-batches), or 0.</param>
@@ -13,6 +13,7 @@ namespace LlamaMoe.Modeling.Training;
 /// <param name="ElapsedSeconds">Training time since the run started (including time before a resume).</param>
 /// <param name="Epoch">The data epoch after the step.</param>
 /// <param name="Routing">Per routed layer, the routing statistics of the step.</param>
+/// <param name="DistillLoss">With distillation, <c>T²·KL(teacher ‖ student)</c> per supervised token (before the weight); otherwise null.</param>
 public sealed record StepMetrics(
     int Step,
     double Loss,
@@ -25,7 +26,8 @@ public sealed record StepMetrics(
     double TokensPerSecond,
     double ElapsedSeconds,
     int Epoch,
-    IReadOnlyList<LayerRoutingStatistics> Routing);
+    IReadOnlyList<LayerRoutingStatistics> Routing,
+    double? DistillLoss = null);
 
 /// <summary>Progress of a run, reported after every step (the pipeline shows it in the console).</summary>
 /// <param name="Metrics">The step's metrics.</param>

@@ -16,13 +16,26 @@ public sealed class Trainer
 {
     private readonly ICausalLanguageModel model;
     private readonly TrainerOptions options;
+    private readonly ICausalLanguageModel? teacher;
 
     /// <summary>Creates a trainer; options are validated here (LMOE3101).</summary>
-    public Trainer(ICausalLanguageModel model, TrainerOptions options)
+    /// <param name="model">The model to train.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="teacher">
+    /// The teacher when <see cref="TrainerOptions.Distillation"/> is set: run in inference mode (no graph, eval) on the same
+    /// micro-batches, on the student's device, in the dtype it was loaded in. It is never modified, so resume needs no state of it.
+    /// </param>
+    public Trainer(ICausalLanguageModel model, TrainerOptions options, ICausalLanguageModel? teacher = null)
     {
         options.Validate();
+        if ((teacher is null) != (options.Distillation is null))
+        {
+            throw TrainingErrors.BadOption("distillation", teacher is null ? "distillation needs a teacher model" : "a teacher model was given without distillation settings");
+        }
+
         this.model = model;
         this.options = options;
+        this.teacher = teacher;
     }
 
     /// <summary>
@@ -82,7 +95,7 @@ public sealed class Trainer
             while (pending.Count > 0 && (all || pending.Peek().ReadyOnHost || pending.Count > 1))
             {
                 using var done = pending.Dequeue();
-                var metrics = done.Resolve(options.BalanceLossCoefficient, options.RouterZLossCoefficient, lastCheckpoint);
+                var metrics = done.Resolve(options.BalanceLossCoefficient, options.RouterZLossCoefficient, lastCheckpoint, options.Distillation);
                 tokensSeen += metrics.Tokens;
                 var now = watch.Elapsed.TotalSeconds;
                 metrics = metrics with
@@ -152,7 +165,8 @@ public sealed class Trainer
         var tokens = 0L;
         var routing = new List<RoutingRow>();
         using var scope = NewDisposeScope();
-        var terms = new[] { zeros(1, device: model.Device), zeros(1, device: model.Device), zeros(1, device: model.Device) }; // lm, balance, z
+        var terms = new[] { zeros(1, device: model.Device), zeros(1, device: model.Device), zeros(1, device: model.Device), zeros(1, device: model.Device) }; // lm, balance, z, kd
+        teacher?.Module.eval();
         foreach (var rows in microBatches)
         {
             using var microScope = NewDisposeScope();
@@ -164,6 +178,14 @@ public sealed class Trainer
             var lmLoss = (perToken * batch.TargetMask.reshape(-1)).sum() / totalTargets; // scalar
             var router = RouterLossAggregator.Compute(model.FeedForwardBlocks, options.BalanceLoss, options.RouterZLossCoefficient > 0, options.FallbackTopK, batch.TokenMask);
             var loss = lmLoss;
+            if (options.Distillation is { } distillation)
+            {
+                var teacherLogits = TeacherLogits(batch); // (B, T, V)
+                var (surrogate, klSum) = DistillationLoss.ForBatch(logits, teacherLogits, batch.TargetMask, distillation, distillation.Weight / totalTargets);
+                loss = (lmLoss * distillation.LmScale) + surrogate;
+                terms[3] = (terms[3] + (klSum / totalTargets)).MoveToOuterDisposeScope();
+            }
+
             if (router.Balance is not null)
             {
                 loss = loss + router.Balance * (options.BalanceLossCoefficient / options.GradientAccumulationSteps);
@@ -187,6 +209,13 @@ public sealed class Trainer
         optimizer.Step(lr);
         parameters.MastersToWorking();
         return new PendingStep(step, lr, tokens, terms, gradNorm, routing);
+    }
+
+    /// <summary>The teacher's logits for <paramref name="batch"/>: no graph, eval mode, its own dtype.</summary>
+    private Tensor TeacherLogits(TrainingBatch batch)
+    {
+        using var noGrad = no_grad();
+        return teacher!.Forward(batch.InputIds, batch.PositionIds, batch.AttentionMask).detach(); // (B, T, V)
     }
 
     private static string Fingerprint(TrainingData data)

@@ -112,6 +112,9 @@ public sealed record TrainerOptions
     /// <summary>How many complete checkpoints to keep (at least 1).</summary>
     public int KeepCheckpoints { get; init; } = 2;
 
+    /// <summary>Distil from a teacher model given to the <see cref="Trainer"/> (null: plain LM loss).</summary>
+    public DistillationSettings? Distillation { get; init; }
+
     /// <summary>Continue from the latest complete checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
@@ -147,6 +150,9 @@ public sealed record TrainerOptions
         Check(FallbackTopK > 0, "top_k", "top_k must be positive");
         Check(CheckpointEvery >= 0, "checkpoint_every", "checkpoint_every must not be negative");
         Check(KeepCheckpoints >= 1, "keep_checkpoints", "keep_checkpoints must be at least 1");
+        Check(Distillation is null || (Distillation.Weight is >= 0 and <= 1), "distill.weight", "the distillation weight must be in [0, 1]");
+        Check(Distillation is null || (Distillation.Temperature > 0 && double.IsFinite(Distillation.Temperature)), "distill.temperature", "the distillation temperature must be a positive number");
+        Check(Distillation is null || Distillation.ChunkPositions >= 1, "distill.chunk", "the distillation chunk must hold at least one position");
         Check(!string.IsNullOrWhiteSpace(OutputDirectory), "output", "an output folder is required");
     }
 }

@@ -11,4 +11,11 @@ public abstract class StepOptions
 {
     /// <summary>Cross-option checks beyond types, required keys and ranges. Return one problem per bad key.</summary>
     public virtual IEnumerable<OptionProblem> Validate() => [];
+
+    /// <summary>
+    /// Checks of options that name other stages against the stage's <c>needs</c> (for example a teacher stage). Runs at
+    /// validation time after <see cref="Validate"/>; a problem's <see cref="OptionProblem.Code"/> replaces the generic code.
+    /// </summary>
+    /// <param name="needs">The stage ids this stage needs.</param>
+    public virtual IEnumerable<OptionProblem> ValidateNeeds(IReadOnlySet<string> needs) => [];
 }

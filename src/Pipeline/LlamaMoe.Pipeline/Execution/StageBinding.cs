@@ -47,9 +47,9 @@ public static class StageBinding
 
         using (var export = stage.Plugin.Create())
         {
-            foreach (var problem in export.Value.ValidateOptions(options))
+            foreach (var problem in export.Value.ValidateOptions(options).Concat(options.ValidateNeeds(needs)))
             {
-                diagnostics.Add(Locate(binder, stage, problem.Key).Error(DiagnosticCodes.OptionInvalid, problem.Key.Length == 0 ? problem.Message : $"option '{problem.Key}': {problem.Message}", problem.Advice));
+                diagnostics.Add(Locate(binder, stage, problem.Key).Error(problem.Code ?? DiagnosticCodes.OptionInvalid, problem.Key.Length == 0 ? problem.Message : $"option '{problem.Key}': {problem.Message}", problem.Advice));
             }
         }
 

@@ -23,4 +23,7 @@ public static class PluginErrorCodes
 
     /// <summary>A tokenizer for a new model could not be trained (too little text) or does not fit the model options.</summary>
     public const string Tokenizer = "LMOE3307";
+
+    /// <summary>A train stage's distillation teacher is a stage id that is not in its <c>needs</c>, or names no model.</summary>
+    public const string DistillTeacher = "LMOE3310";
 }

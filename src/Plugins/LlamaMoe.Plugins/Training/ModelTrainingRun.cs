@@ -17,11 +17,19 @@ internal static class ModelTrainingRun
 {
     private static readonly string[] WallClockFields = ["tokens_per_second", "elapsed_seconds"];
 
-    public static Task RunAsync(IStepContext context, TrainOptions options, CancellationToken cancellationToken)
+    public static Task RunAsync(IStepContext context, TrainOptions options, string studentKind, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var input = ModelArtifacts.SingleModelInput(context);
-        var device = ModelArtifacts.DeviceOf(context, options.Precision == TrainPrecision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32);
+        var teacherInput = DistillTeacher.Resolve(context, options.Distill);
+        var input = teacherInput?.StageId is { } teacherStage ? DistillTeacher.StudentInput(context, teacherStage) : ModelArtifacts.SingleModelInput(context);
+        if (input.Kind != studentKind)
+        {
+            throw new LlamaMoeException(PluginErrorCodes.ModelInput, $"stage '{context.StageId}' trains a {studentKind}, but its model input '{input.StageId}' is a {input.Kind}", key: "needs",
+                advice: studentKind == ArtifactKinds.MoeModel ? "Use train-dense for a dense model; a dense stage in a train stage's needs may only be its distill teacher." : "Use train for a MoE model.");
+        }
+
+        var compute = options.Precision == TrainPrecision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
+        var device = ModelArtifacts.DeviceOf(context, compute);
         var tokenizer = TokenizerLoader.Load(input.Directory);
         var seed = options.Seed ?? context.Seed;
         context.Progress.Report(0, 0, "encoding the data");
@@ -31,8 +39,9 @@ internal static class ModelTrainingRun
 
         using var model = ModelArtifacts.Load(input.Directory, device);
         model.train();
+        using var teacher = teacherInput is null ? null : DistillTeacher.Load(context, teacherInput.Value.Directory, device, compute);
         var trainerDirectory = Path.Combine(context.ResumeDirectory, "trainer");
-        var trainer = new Trainer(model, TrainerOptionsFor(options, trainerDirectory, maxSteps, seed));
+        var trainer = new Trainer(model, TrainerOptionsFor(options, trainerDirectory, maxSteps, seed), teacher);
         var result = trainer.Train(data, progress => context.Progress.Report(progress.Step, progress.TotalSteps,
             $"loss {progress.Loss:F4} lr {progress.LearningRate:G3} {progress.TokensPerSecond:F0} tok/s ETA {progress.Eta:hh\\:mm\\:ss}",
             new Dictionary<string, double>
@@ -92,6 +101,7 @@ internal static class ModelTrainingRun
         CheckpointEvery = options.CheckpointEvery,
         KeepCheckpoints = 1,
         Resume = true,
+        Distillation = options.Distill is { } distill ? new DistillationSettings(distill.Weight, distill.Temperature, distill.Chunk) : null,
     };
 
     private static ParameterGroup GroupOf(TrainableGroup group) => group switch

@@ -12,5 +12,5 @@ public sealed class TrainDenseStep : PipelineStep<TrainOptions>
 {
     /// <inheritdoc />
     protected override Task RunAsync(IStepContext context, TrainOptions options, CancellationToken cancellationToken) =>
-        ModelTrainingRun.RunAsync(context, options, cancellationToken);
+        ModelTrainingRun.RunAsync(context, options, ArtifactKinds.DenseModel, cancellationToken);
 }

@@ -140,6 +140,23 @@ public sealed class TrainOptions : StepOptions
     [Option("Seed of the data mixture and order (default: the pipeline seed).", Minimum = 0)]
     public int? Seed { get; set; }
 
+    // Distillation (issue 14): kept as one block for easy merging with other option additions.
+
+    /// <summary>Distillation from a teacher model (null: plain LM loss).</summary>
+    [Option("Distil from a teacher: { teacher: <stage in needs or model folder>, weight: 0.5, temperature: 1.0, chunk: 1024 }.")]
+    public DistillOptions? Distill { get; set; }
+
+    /// <inheritdoc />
+    public override IEnumerable<OptionProblem> ValidateNeeds(IReadOnlySet<string> needs)
+    {
+        if (Distill is { TeacherIsStage: true } distill && !needs.Contains(distill.Teacher))
+        {
+            yield return new OptionProblem("distill.teacher", $"the teacher stage '{distill.Teacher}' is not in this stage's needs",
+                $"Add '{distill.Teacher}' to 'needs' (the teacher is loaded from that stage's artifact), or give a model folder path containing '/'.",
+                Code: Common.PluginErrorCodes.DistillTeacher);
+        }
+    }
+
     /// <inheritdoc />
     public override IEnumerable<OptionProblem> Validate()
     {
