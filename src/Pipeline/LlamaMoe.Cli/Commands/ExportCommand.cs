@@ -10,16 +10,16 @@ public sealed class ExportCommand : ICliCommand
     public string Name => "export";
 
     /// <inheritdoc />
-    public string Summary => "Export a model directory (dense or MoE) as native, mixtral, llama-moe-v2 or gguf.";
+    public string Summary => "Export a model directory (dense or MoE) as native, mixtral, llama-moe-v2, qwen2-moe or gguf.";
 
     /// <inheritdoc />
-    public string Usage => "llama-moe export <model-dir> --format native|mixtral|llama-moe-v2|gguf --out <path> [--gguf-type f32|f16|bf16]";
+    public string Usage => "llama-moe export <model-dir> --format native|mixtral|llama-moe-v2|qwen2-moe|gguf --out <path> [--gguf-type f32|f16|bf16]";
 
     /// <inheritdoc />
     public int Run(CliArguments arguments, CancellationToken cancellationToken)
     {
         var source = arguments.ModelDirectory(0);
-        var format = arguments.Option("format") ?? throw new CliUsageException("missing --format native|mixtral|llama-moe-v2|gguf");
+        var format = arguments.Option("format") ?? throw new CliUsageException("missing --format native|mixtral|llama-moe-v2|qwen2-moe|gguf");
         var output = arguments.Option("out") ?? throw new CliUsageException("missing --out <path>");
         var type = (arguments.Option("gguf-type") ?? "f32") switch
         {
