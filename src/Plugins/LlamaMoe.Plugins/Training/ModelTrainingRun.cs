@@ -20,6 +20,11 @@ internal static class ModelTrainingRun
     public static Task RunAsync(IStepContext context, TrainOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (options.Executor is { IsExternal: true })
+        {
+            return External.ExternalTrainingRun.RunAsync(context, options, cancellationToken);
+        }
+
         var input = ModelArtifacts.SingleModelInput(context);
         var device = ModelArtifacts.DeviceOf(context, options.Precision == TrainPrecision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32);
         var tokenizer = TokenizerLoader.Load(input.Directory);
