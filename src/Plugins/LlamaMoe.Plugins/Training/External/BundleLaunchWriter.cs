@@ -95,6 +95,7 @@ public static class BundleLaunchWriter
         text.Append(c, $"    --rdzv-endpoint=\"$head:$port\" --rdzv-id=\"$SLURM_JOB_ID\" -m {EntryModule})\n");
         text.Append("fi\n");
         text.Append("step=\"\"\n");
+        text.Append("# shellcheck disable=SC2317  # invoked by the USR1 trap\n");
         text.Append("forward_usr1() {\n");
         text.Append("  echo \"llama-moe: USR1 received; asking the trainer to checkpoint and stop\" >&2\n");
         text.Append("  if [ -n \"$step\" ]; then kill -USR1 \"$step\" 2>/dev/null || true; fi\n");
@@ -219,12 +220,14 @@ public static class BundleLaunchWriter
         new JsonObject { ["name"] = "PYTHONPATH", ["value"] = PodPath(job, job.BundleDirectory) + "/py" },
         new JsonObject { ["name"] = "TORCH_NCCL_ASYNC_ERROR_HANDLING", ["value"] = "1" });
 
-    /// <summary>A path on this machine as the pods see it: the bundle and output folders sit under the claim's mount path by their last two folder names.</summary>
+    /// <summary>
+    /// The bundle or output folder as the pods see it: the bundle at <c>&lt;mount-path&gt;/bundles/bundle-&lt;key12&gt;</c>, the
+    /// output at <c>&lt;mount-path&gt;/output</c> (copy or mount the folders there).
+    /// </summary>
     private static string PodPath(BundleJob job, string path)
     {
         var mount = job.Executor.Kubernetes.MountPath.TrimEnd('/');
-        var parts = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar).Split(Path.DirectorySeparatorChar);
-        return mount + "/" + string.Join('/', parts.TakeLast(2));
+        return path == job.BundleDirectory ? $"{mount}/bundles/{Path.GetFileName(job.BundleDirectory)}" : $"{mount}/output";
     }
 
     private static void AppendNcclEnvironment(StringBuilder text)

@@ -33,6 +33,8 @@ public static class BundleReadme
         text.Append(e.Kubernetes.Runtime).Append(")\n");
         text.Append("kubectl apply -f launch/pytorchjob.yaml  # legacy Kubeflow training-operator v1.9\n");
         text.Append("```\n\n");
+        text.Append(c, $"On Kubernetes the pods mount the claim `{e.Kubernetes.VolumeClaim}` at `{e.Kubernetes.MountPath}`: copy this folder to `{e.Kubernetes.MountPath}/bundles/{Path.GetFileName(job.BundleDirectory)}`; ");
+        text.Append(c, $"the result appears under `{e.Kubernetes.MountPath}/output`, to be copied back to `{job.OutputDirectory}` before the import.\n\n");
         text.Append(c, $"The trainer writes `{job.OutputDirectory}/{job.RunName}/`: `events.jsonl`, `progress.jsonl`, `heartbeat`, ");
         text.Append("`checkpoints/checkpoint-<step>/COMPLETE`, `final/` and, last, `DONE.json`. Rerun the pipeline (`llama-moe run`) to import it: ");
         text.Append("digests, tensor layout, finiteness and the golden probe are checked before the model becomes the stage's artifact.\n\n");

@@ -186,6 +186,6 @@ public sealed class TrainKubernetesOptions
     public string VolumeClaim { get; set; } = "llamamoe-work";
 
     /// <summary>Mount path of that claim.</summary>
-    [Option("Where the claim is mounted in the pods; bundle and output paths are written relative to it.")]
+    [Option("Where the claim is mounted in the pods: they read the bundle from <mount-path>/bundles/bundle-<key12> and write to <mount-path>/output.")]
     public string MountPath { get; set; } = "/work";
 }
