@@ -18,6 +18,9 @@ public sealed class ConvertedMoeDirectoryReader(string modelType) : IModelDirect
     /// <summary>LLaMA-MoE v1 directories (model_type <c>llama_moe</c>).</summary>
     public static ConvertedMoeDirectoryReader LlamaMoeV1 { get; } = new("llama_moe");
 
+    /// <summary>Qwen2-MoE directories written for the residual variant (model_type <c>qwen2_moe</c>).</summary>
+    public static ConvertedMoeDirectoryReader Qwen2Moe { get; } = new(Qwen2MoeFormat.ModelType);
+
     /// <inheritdoc />
     public string ModelType => modelType;
 

@@ -36,6 +36,12 @@ public static class ExportErrorCodes
     /// <summary>A LLaMA-MoE v1/v2 checkpoint uses a variant that cannot be converted (megablocks, rescale bias, contract layers, residual v1).</summary>
     public const string UnsupportedVariant = "LMOE1222";
 
+    /// <summary>Qwen2-MoE export or import: the model has no exact Qwen2-MoE equivalent (no residual expert, head_dim, sliding window, q/k/v biases, unnormalised top-k).</summary>
+    public const string QwenNotExpressible = "LMOE1223";
+
+    /// <summary>Qwen2-MoE import: <c>shared_expert_gate</c> is not zero, so the shared expert is not the residual expert.</summary>
+    public const string QwenGateNotZero = "LMOE1224";
+
     /// <summary>Unknown export format name, or an invalid export/dump option.</summary>
     public const string UnknownFormat = "LMOE1230";
 }

@@ -6,12 +6,12 @@ namespace LlamaMoe.Modeling.Export;
 
 /// <summary>
 /// Exports a model directory (dense LLaMA, native MoE, Mixtral, LLaMA-MoE v1 or v2, detected from config.json) to
-/// <c>native</c>, <c>mixtral</c>, <c>llama-moe-v2</c> or <c>gguf</c>. Dense models go to gguf only.
+/// <c>native</c>, <c>mixtral</c>, <c>llama-moe-v2</c>, <c>qwen2-moe</c> or <c>gguf</c>. Dense models go to gguf only.
 /// </summary>
 public static class ModelExporter
 {
     /// <summary>The export format names.</summary>
-    public static IReadOnlyList<string> Formats { get; } = ["native", "mixtral", "llama-moe-v2", "gguf"];
+    public static IReadOnlyList<string> Formats { get; } = ["native", "mixtral", "llama-moe-v2", "qwen2-moe", "gguf"];
 
     /// <summary>Reads any supported MoE directory into the native layout (LMOE1220 when it is not an MoE directory).</summary>
     public static MoeCheckpoint ReadMoe(string directory) => NativeMoeFormat.ConfigModelType(directory) switch
@@ -20,6 +20,7 @@ public static class ModelExporter
         "llama_moe" => LlamaMoeV1Reader.Read(directory),
         "mixtral" when IsV2(directory) => LlamaMoeV2Format.Read(directory),
         "mixtral" => MixtralFormat.Read(directory),
+        Qwen2MoeFormat.ModelType => Qwen2MoeFormat.Read(directory),
         var other => throw NotMoe(directory, other),
     };
 
@@ -30,6 +31,7 @@ public static class ModelExporter
         "llama_moe" => LlamaMoeV1Reader.ReadConfig(directory),
         "mixtral" when IsV2(directory) => LlamaMoeV2Format.ReadConfig(directory),
         "mixtral" => MixtralFormat.ReadConfig(directory),
+        Qwen2MoeFormat.ModelType => Qwen2MoeFormat.ReadConfig(directory),
         var other => throw NotMoe(directory, other),
     };
 
@@ -82,6 +84,7 @@ public static class ModelExporter
             case "native": NativeMoeFormat.Write(checkpoint, output, source); break;
             case "mixtral": MixtralFormat.Write(checkpoint, output, source); break;
             case "llama-moe-v2": LlamaMoeV2Format.Write(checkpoint, output, source); break;
+            case "qwen2-moe": Qwen2MoeFormat.Write(checkpoint, output, source); break;
             case "gguf": GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
             default: throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
         }
@@ -101,7 +104,7 @@ public static class ModelExporter
         File.ReadAllText(Path.Combine(directory, ModelDirectory.ConfigFileName)) is var text && (text.Contains("\"scale_factor\"", StringComparison.Ordinal) || text.Contains("\"moe_type\"", StringComparison.Ordinal));
 
     private static LlamaMoeException NotMoe(string directory, string? modelType) =>
-        new(ExportErrorCodes.MoeConfigInvalid, $"model_type '{modelType ?? "(unreadable)"}' is not an MoE format (llamamoe, mixtral, llama_moe)",
+        new(ExportErrorCodes.MoeConfigInvalid, $"model_type '{modelType ?? "(unreadable)"}' is not an MoE format (llamamoe, mixtral, llama_moe, qwen2_moe)",
             Path.Combine(directory, ModelDirectory.ConfigFileName), "model_type");
 
     private static string? TokenizerDirectory(string source) => File.Exists(Path.Combine(source, "tokenizer.model")) ? source : null;

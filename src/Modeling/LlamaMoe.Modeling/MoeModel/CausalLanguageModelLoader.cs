@@ -20,6 +20,7 @@ public static class CausalLanguageModelLoader
     {
         [ConvertedMoeDirectoryReader.Mixtral.ModelType] = ConvertedMoeDirectoryReader.Mixtral,
         [ConvertedMoeDirectoryReader.LlamaMoeV1.ModelType] = ConvertedMoeDirectoryReader.LlamaMoeV1,
+        [ConvertedMoeDirectoryReader.Qwen2Moe.ModelType] = ConvertedMoeDirectoryReader.Qwen2Moe,
     };
 
     /// <summary>Registers a reader for another <c>model_type</c> (replacing the reader of that type).</summary>

@@ -11,10 +11,10 @@ public sealed class ExportCommand : ICliCommand
     public string Name => "export";
 
     /// <inheritdoc />
-    public string Summary => "Export a model directory (dense or MoE) as native, mixtral, llama-moe-v2 or gguf.";
+    public string Summary => "Export a model directory (dense or MoE) as native, mixtral, llama-moe-v2, qwen2-moe or gguf.";
 
     private readonly Argument<string> modelDirectory = CliOptions.Argument("model-dir", "The model directory (config.json, weights, tokenizer.model).");
-    private readonly Option<string> formatName = CliOptions.Choice("--format", "The format to write.", null, "native", "mixtral", "llama-moe-v2", "gguf");
+    private readonly Option<string> formatName = CliOptions.Choice("--format", "The format to write.", null, "native", "mixtral", "llama-moe-v2", "qwen2-moe", "gguf");
     private readonly Option<string> outPath = CliOptions.Path("--out", "The directory (or .gguf file) to write.", "PATH", required: true);
     private readonly Option<string> ggufType = CliOptions.Choice("--gguf-type", "The tensor type of a GGUF export.", "f32", "f32", "f16", "bf16");
 

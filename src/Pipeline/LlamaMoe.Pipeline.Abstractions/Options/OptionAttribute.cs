@@ -24,6 +24,22 @@ public sealed class OptionAttribute : Attribute
 
     /// <summary>How a string value names a path. Input paths are resolved and their content digested into the stage key.</summary>
     public OptionPathKind Path { get; set; } = OptionPathKind.None;
+
+    /// <summary>How the value enters the stage key (default: always). Launch-only settings use <see cref="OptionKeyUse.Never"/>.</summary>
+    public OptionKeyUse Key { get; set; } = OptionKeyUse.Always;
+}
+
+/// <summary>Whether an option's value is part of the stage's content key.</summary>
+public enum OptionKeyUse
+{
+    /// <summary>Always hashed (null included).</summary>
+    Always,
+
+    /// <summary>Hashed only when set (not null), so adding a new optional block leaves existing keys unchanged.</summary>
+    WhenSet,
+
+    /// <summary>Never hashed: a launch-only setting (queue, account, time limit, world size) that does not change the result.</summary>
+    Never,
 }
 
 /// <summary>Whether and how a string option is a path.</summary>

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace LlamaMoe.Pipeline.Options;
 
 /// <summary>
-/// The canonical JSON form of bound options (keys sorted ordinally, invariant numbers, enums by kebab name,
+/// The canonical JSON form of bound options (keys sorted ordinally, launch-only options left out, invariant numbers, enums by kebab name,
 /// paths relative to the pipeline folder with '/'): what the stage key hashes, so formatting, comments and key order
 /// in the YAML never change a key.
 /// </summary>
@@ -29,8 +29,14 @@ public static class OptionsCanonicalizer
         writer.WriteStartObject();
         foreach (var property in OptionProperty.Of(value.GetType()))
         {
+            var propertyValue = property.Property.GetValue(value);
+            if (property.Attribute.Key == OptionKeyUse.Never || (property.Attribute.Key == OptionKeyUse.WhenSet && propertyValue is null))
+            {
+                continue;
+            }
+
             writer.WritePropertyName(property.Key);
-            WriteValue(writer, property.Property.GetValue(value), property.Attribute, directory);
+            WriteValue(writer, propertyValue, property.Attribute, directory);
         }
 
         writer.WriteEndObject();

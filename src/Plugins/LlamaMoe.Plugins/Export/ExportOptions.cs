@@ -7,7 +7,7 @@ namespace LlamaMoe.Plugins.Export;
 public sealed class ExportOptions : StepOptions
 {
     /// <summary>The formats to write, in order.</summary>
-    [Option("Formats to write, each into its own entry of the output: native/, mixtral/, llama-moe-v2/ (folders) and model.gguf. A dense model fits gguf only.")]
+    [Option("Formats to write, each into its own entry of the output: native/, mixtral/, llama-moe-v2/, qwen2-moe/ (folders) and model.gguf. A dense model fits gguf only.")]
     public List<ExportFormat> Formats { get; set; } = [ExportFormat.Native, ExportFormat.Mixtral, ExportFormat.Gguf];
 
     /// <summary>Skip, with a warning, a format the model does not fit instead of failing.</summary>
@@ -27,7 +27,7 @@ public sealed class ExportOptions : StepOptions
     {
         if (Formats.Count == 0)
         {
-            yield return new OptionProblem("formats", "give at least one format", "List some of native, mixtral, llama-moe-v2, gguf.");
+            yield return new OptionProblem("formats", "give at least one format", "List some of native, mixtral, llama-moe-v2, qwen2-moe, gguf.");
         }
 
         for (var i = 0; i < Formats.Count; i++)

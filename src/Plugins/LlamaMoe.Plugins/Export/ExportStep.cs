@@ -16,7 +16,7 @@ namespace LlamaMoe.Plugins.Export;
 /// when an <c>evaluate</c> stage that scored it is in <c>needs</c>.
 /// </summary>
 [PipelineStep("export", typeof(ExportOptions),
-    Description = "Export a dense or MoE model as native, mixtral (Hugging Face), llama-moe-v2 and/or gguf (llama.cpp).",
+    Description = "Export a dense or MoE model as native, mixtral (Hugging Face), llama-moe-v2, qwen2-moe (residual variant) and/or gguf (llama.cpp).",
     Version = "1",
     Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.MoeModel, ArtifactKinds.Metrics],
     Produces = ArtifactKinds.Files)]
@@ -27,7 +27,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
     [
         ExportErrorCodes.GgufUnsupportedModel, ExportErrorCodes.GgufTokenizerUnsupported, ExportErrorCodes.ResidualExpertNotExportable,
         ExportErrorCodes.AttentionMoeNotExportable, ExportErrorCodes.DenseLayersNotExportable, ExportErrorCodes.UnequalExpertsNotExportable,
-        ExportErrorCodes.RouterNotExportable, ExportErrorCodes.UnknownFormat,
+        ExportErrorCodes.RouterNotExportable, ExportErrorCodes.UnknownFormat, ExportErrorCodes.QwenNotExpressible,
     ];
 
     /// <summary>The exporter's name of a format (its YAML spelling).</summary>
@@ -36,6 +36,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
         ExportFormat.Native => "native",
         ExportFormat.Mixtral => "mixtral",
         ExportFormat.LlamaMoeV2 => "llama-moe-v2",
+        ExportFormat.Qwen2Moe => "qwen2-moe",
         _ => "gguf",
     };
 

@@ -20,6 +20,11 @@ internal static class ModelTrainingRun
     public static Task RunAsync(IStepContext context, TrainOptions options, string studentKind, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (options.Executor is { IsExternal: true })
+        {
+            return External.ExternalTrainingRun.RunAsync(context, options, cancellationToken);
+        }
+
         var teacherInput = DistillTeacher.Resolve(context, options.Distill);
         var input = teacherInput?.StageId is { } teacherStage ? DistillTeacher.StudentInput(context, teacherStage) : ModelArtifacts.SingleModelInput(context);
         if (input.Kind != studentKind)

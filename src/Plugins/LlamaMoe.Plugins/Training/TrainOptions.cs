@@ -1,4 +1,5 @@
 using LlamaMoe.Pipeline;
+using LlamaMoe.Plugins.Training.External;
 
 namespace LlamaMoe.Plugins.Training;
 
@@ -140,6 +141,10 @@ public sealed class TrainOptions : StepOptions
     [Option("Seed of the data mixture and order (default: the pipeline seed).", Minimum = 0)]
     public int? Seed { get; set; }
 
+    /// <summary>Where the stage trains (default: in process).</summary>
+    [Option("Where the stage trains: { kind: local|torchrun|slurm|kubernetes|bundle-only, nodes, gpus-per-node, micro-batch, sharding, modeling, on-cancel, retries, pins, storage, slurm, kubernetes } (default: local).", Key = OptionKeyUse.WhenSet)]
+    public TrainExecutorOptions? Executor { get; set; }
+
     // Distillation (issue 14): kept as one block for easy merging with other option additions.
 
     /// <summary>Distillation from a teacher model (null: plain LM loss).</summary>
@@ -181,6 +186,11 @@ public sealed class TrainOptions : StepOptions
         if (Trainable.Count == 0)
         {
             yield return new OptionProblem("trainable", "name at least one parameter group");
+        }
+
+        foreach (var problem in ExecutorOptionChecks.Problems(this))
+        {
+            yield return problem;
         }
     }
 }
