@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LlamaMoe.Modeling.Data;
@@ -8,7 +7,7 @@ namespace LlamaMoe.Modeling.Data;
 /// <c>/dev/zero</c> is refused before it is opened, so nothing blocks or reads forever), and text is read with a cap on
 /// the length of one line so a file without line breaks cannot exhaust memory.
 /// </summary>
-public static partial class InputFile
+public static class InputFile
 {
     /// <summary>The longest line (in characters) a text or JSON-lines data file may hold: 1 MiB.</summary>
     public const int MaxLineChars = 1 << 20;
@@ -17,15 +16,10 @@ public static partial class InputFile
     public const string IsDirectoryCode = "LMOE0901";
 
     /// <summary>LMOE0902: a FIFO, socket or device was named where a regular file is expected.</summary>
-    public const string NotRegularCode = "LMOE0902";
+    public const string NotRegularCode = FileKind.NotRegularCode;
 
     /// <summary>LMOE0903: a line of a text data file is longer than <see cref="MaxLineChars"/>.</summary>
     public const string LineTooLongCode = "LMOE0903";
-
-    private const int SIfmt = 0xF000;
-    private const int SIfreg = 0x8000;
-    private const int SIfdir = 0x4000;
-    private static bool statxUnavailable = !OperatingSystem.IsLinux();
 
     /// <summary>
     /// Throws <see cref="DataErrors.FileNotFound"/> (LMOE3001) when <paramref name="path"/> does not exist, LMOE0901 when it is a
@@ -47,13 +41,7 @@ public static partial class InputFile
             throw DataErrors.FileNotFound(path);
         }
 
-        var mode = FileType(path);
-        if (mode is { } type && type != SIfreg && type != SIfdir)
-        {
-            var kind = type switch { 0x1000 => "a FIFO (named pipe)", 0xC000 => "a socket", 0x2000 => "a character device", 0x6000 => "a block device", _ => "not a regular file" };
-            throw new LlamaMoeException(NotRegularCode, $"the input is {kind}, not a regular file; it is not opened because reading it could block or never end", path, key,
-                "Write the data to a regular file first and name that file.");
-        }
+        FileKind.RefuseSpecial(path, key);
     }
 
     /// <summary>Opens a regular file for reading after <see cref="EnsureRegularFile"/>.</summary>
@@ -146,28 +134,4 @@ public static partial class InputFile
     private static LlamaMoeException LineTooLong(string path, int line, string? key) => new(
         LineTooLongCode, $"line {line} is longer than {MaxLineChars:N0} characters (1 MiB); data lines are capped so one line cannot exhaust memory", path, key,
         "Split the text into lines, or check that the file is the data you meant (not a binary file).", line);
-
-    /// <summary>The S_IFMT bits of the file (following links), or null where they cannot be read.</summary>
-    private static int? FileType(string path)
-    {
-        if (statxUnavailable)
-        {
-            return null;
-        }
-
-        try
-        {
-            // struct statx has the same layout on every Linux architecture: stx_mode is a u16 at offset 28.
-            var buffer = new byte[256];
-            return Statx(-100, path, 0, 1, buffer) == 0 ? BitConverter.ToUInt16(buffer, 28) & SIfmt : null;
-        }
-        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-        {
-            statxUnavailable = true;
-            return null;
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte[] buffer);
 }

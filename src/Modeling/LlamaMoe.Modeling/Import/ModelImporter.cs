@@ -19,6 +19,12 @@ public static class ModelImporter
             throw new LlamaMoeException(FormatErrorCodes.UnknownImportFormat, "the file to import does not exist", source);
         }
 
+        FileKind.RefuseSpecial(source, "model");
+        if (tokenizerModel is not null)
+        {
+            Data.InputFile.EnsureRegularFile(tokenizerModel, "--tokenizer");
+        }
+
         var format = Detect(source);
         Directory.CreateDirectory(outputDirectory);
         var tokenizerTarget = Path.Combine(outputDirectory, "tokenizer.model");

@@ -22,8 +22,21 @@ public static partial class PipelineParser
     {
         var fullPath = Path.GetFullPath(filePath);
         string text;
+        if (FileKind.DescribeSpecial(fullPath) is { } kind)
+        {
+            diagnostics.Add(new Diagnostic(FileKind.NotRegularCode, $"the pipeline file is {kind}, not a regular file; it is not opened because reading it could block or never end", fullPath, 0, 0,
+                "Write the pipeline to a regular .yaml file and name that file."));
+            return null;
+        }
+
         try
         {
+            if (File.Exists(fullPath) && new FileInfo(fullPath).Length > SafeYamlReader.MaxBytes)
+            {
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlLimits, $"the file is larger than {SafeYamlReader.MaxBytes / 1024} KiB", fullPath, 1, 1, "Pipelines are small; split the data out into files."));
+                return null;
+            }
+
             text = File.ReadAllText(fullPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
