@@ -40,7 +40,7 @@ public sealed class PipelineCommandTests
         var result = CliProcess.Run("validate", path);
         Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Failure));
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Does.Contain($"{path}(3,14): error LMOE0020: unknown plugin 'nope/one' Run 'llama-moe plugins' to list them, or add the plugin's assembly under 'plugins:'."));
+        Assert.That(lines, Does.Contain($"{path}(3,14): error LMOE0020: unknown plugin 'nope/one'. Run 'llama-moe plugins' to list them, or add the plugin's assembly under 'plugins:'."));
         Assert.That(lines.Count(l => l.Contains(": error LMOE0", StringComparison.Ordinal)), Is.EqualTo(3));
         Assert.That(result.Stderr, Does.Contain($"{path}(4,32): error LMOE0030"));
     }
