@@ -65,4 +65,62 @@ public sealed class DoctorCommandTests
         var run = CliProcess.Run("--help");
         Assert.That(run.Stdout, Does.Contain("doctor"));
     }
+
+    [Test]
+    public void AnInstallationWithoutLibtorchLoadsTheCachedPackageAndSaysSo()
+    {
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var native = Path.Combine(cache, "libtorch-cpu-linux-x64", "2.10.0", "runtimes", "linux-x64", "native");
+        Assume.That(File.Exists(Path.Combine(native, "libtorch_cpu.so")), Is.True, "the libtorch package is not in the NuGet cache (restore the solution first)");
+
+        // The .NET tool's shape: the application without the libtorch natives, only the wrapper libraries beside it.
+        var app = Path.Combine(Path.GetTempPath(), "llamamoe-tool-shape-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            CopyWithoutLibtorch(AppContext.BaseDirectory, app);
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.Environment.Remove("LLAMAMOE_LIBTORCH");
+            start.ArgumentList.Add(Path.Combine(app, "llama-moe.dll"));
+            start.ArgumentList.Add("doctor");
+            start.ArgumentList.Add("--json");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.That(process.WaitForExit(TimeSpan.FromMinutes(2)), Is.True, "doctor finished");
+            Assert.That(process.ExitCode, Is.EqualTo(0), stderr.Result);
+
+            using var json = JsonDocument.Parse(stdout.Result);
+            var libtorch = json.RootElement.GetProperty("libtorch");
+            Assert.That(libtorch.GetProperty("source").GetString(), Is.EqualTo("package"));
+            Assert.That(libtorch.GetProperty("loadedFrom").GetString(), Is.EqualTo(native));
+        }
+        finally
+        {
+            if (Directory.Exists(app))
+            {
+                Directory.Delete(app, recursive: true);
+            }
+        }
+    }
+
+    private static void CopyWithoutLibtorch(string from, string to)
+    {
+        string[] keptNatives = ["libLibTorchSharp.so", "libHarfBuzzSharp.so", "libSkiaSharp.so"];
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(from, file).Replace('\\', '/');
+            var isNative = relative.StartsWith("runtimes/", StringComparison.Ordinal);
+            if ((isNative && !(relative.StartsWith("runtimes/linux-x64/native/", StringComparison.Ordinal) && keptNatives.Contains(Path.GetFileName(file))))
+                || (!isNative && file.EndsWith(".so", StringComparison.Ordinal) && !keptNatives.Contains(Path.GetFileName(file))))
+            {
+                continue;
+            }
+
+            var target = Path.Combine(to, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
 }

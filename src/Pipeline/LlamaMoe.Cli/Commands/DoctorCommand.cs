@@ -123,6 +123,7 @@ public sealed class DoctorCommand : ICliCommand
     {
         LibTorchSource.Environment => LibTorchLocation.VariableName,
         LibTorchSource.Python => "python",
+        LibTorchSource.Package => "package",
         _ => "bundled",
     };
 
@@ -130,6 +131,7 @@ public sealed class DoctorCommand : ICliCommand
     {
         LibTorchSource.Environment => $"{LibTorchLocation.VariableName} (a libtorch lib folder)",
         LibTorchSource.Python => $"python ({LibTorchLocation.VariableName}=python: the PyTorch that python3 imports)",
+        LibTorchSource.Package => $"libtorch package in the NuGet cache, restored on first use by the .NET tool (set {LibTorchLocation.VariableName} to use another libtorch)",
         _ => $"bundled package (set {LibTorchLocation.VariableName} to use another libtorch)",
     };
 
