@@ -67,6 +67,17 @@ public static class SecretValues
         return hits.Count == 0 ? json : node?.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
     }
 
+    /// <summary>
+    /// True when <paramref name="text"/> holds a registered secret of at least <see cref="MinimumTextLength"/> characters,
+    /// as it is or JSON-escaped: for files that must carry secrets by reference (job files for external engines).
+    /// </summary>
+    public static bool AppearsIn(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Redact(text, MinimumTextLength, out var changed);
+        return changed;
+    }
+
     /// <summary>A digest of secret values for content keys: SHA-256 over the values, never the values themselves.</summary>
     public static string DigestOf(IEnumerable<string> secrets)
     {

@@ -27,8 +27,20 @@ public static class BundleFiles
     public static string Json(JsonNode node) => node.ToJsonString(Indented).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
 
     /// <summary>Writes <paramref name="text"/> as UTF-8 without BOM, creating folders.</summary>
+    /// <remarks>
+    /// Job files pass secrets by reference, never by value: a text that holds the value of a secret (an environment variable
+    /// whose name looks secret, or <c>${secret:NAME}</c>) is refused with LMOE3420 before anything is written.
+    /// </remarks>
     public static void WriteText(string path, string text)
     {
+        if (SecretValues.AppearsIn(text))
+        {
+            throw new LlamaMoeException(ExternalTrainingErrorCodes.SecretInJobFile,
+                $"the job file '{Path.GetFileName(path)}' would hold the value of a secret (an environment variable whose name looks secret, or ${{secret:NAME}}); job files pass secrets by reference only",
+                path, "executor",
+                "Remove the secret from the stage's options. The trainer inherits the environment of the launch (local torchrun and sbatch pass it on), so let it read the variable itself; on Kubernetes add the variable to the job's env from a Secret (secretKeyRef).");
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text.Replace("\r\n", "\n", StringComparison.Ordinal), new UTF8Encoding(false));
     }

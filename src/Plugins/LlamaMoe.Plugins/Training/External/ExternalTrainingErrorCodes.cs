@@ -36,6 +36,9 @@ public static class ExternalTrainingErrorCodes
     /// <summary>An executor option is invalid for the model or the other options (located at the key).</summary>
     public const string ExecutorOption = "LMOE3409";
 
+    /// <summary>A job-bundle file would hold a secret value (secrets travel by reference, through the environment of the launch).</summary>
+    public const string SecretInJobFile = "LMOE3420";
+
     /// <summary>No heartbeat from a running job for longer than the allowed silence.</summary>
     public const string HeartbeatLost = "LMOE3421";
 
