@@ -13,7 +13,7 @@ from .errors import BAD_JOB, GRADIENT_ACCUMULATION, LlamaMoeError
 SCHEMA = 1
 PRECISIONS = ("float32", "bf16", "tf32")
 SHARDINGS = ("fsdp2", "zero1", "zero2", "zero3")
-PROFILES = ("mixtral", "qwen2-moe", "llamamoe")
+PROFILES = ("mixtral", "qwen2-moe", "llamamoe", "llama")  # llama: a dense stock LlamaForCausalLM (train-dense)
 TRAINABLE = ("all", "router", "experts", "attention", "residual", "non-experts", "embeddings", "norms", "other")
 
 
