@@ -105,6 +105,19 @@ public sealed class TorchrunEndToEndTests
     }
 
     [Test]
+    public void ATrainerThatKeepsCrashingIsRelaunchedUpToRetriesThenStopsWithLmoe3407()
+    {
+        using var fixture = new ExternalPipelineFixture();
+        fixture.Set("LLAMAMOE_FAKE_EXIT_AT_STEP", "3"); // exit 137 without an event at step 3, after the checkpoint at step 2: every relaunch dies there again
+
+        var error = Assert.ThrowsAsync<LlamaMoeException>(async () => await fixture.RunAsync(fixture.Pipeline("kind: torchrun, retries: 1")));
+
+        Assert.That(error!.Code, Is.EqualTo(ExternalTrainingErrorCodes.RetriesExhausted), error.Message);
+        Assert.That(fixture.Events().Count(e => (string?)e["event"] == "resume"), Is.EqualTo(1), "one relaunch, resumed from step 2");
+        Assert.That(fixture.Logs, Has.Some.Contain("relaunching"));
+    }
+
+    [Test]
     public async Task ANaNLossStopsTheStageWithTheTrainersCodeAndNamesTheTrainerLog()
     {
         using var fixture = new ExternalPipelineFixture();
