@@ -87,6 +87,20 @@ public sealed class SlurmPipelineTests
         Assert.That(fixture.Events().Count(e => (string?)e["event"] == "start"), Is.EqualTo(1), "no second job ran");
     }
 
+    [Test]
+    public void ANaNLossInTheSlurmJobStopsTheStageWithTheTrainersCodeAndNamesTheJobLog()
+    {
+        using var fixture = new ExternalPipelineFixture();
+        fixture.Set("SLURM_CONF", conf);
+        fixture.Set("LLAMAMOE_FAKE_NAN_AT_STEP", "2");
+
+        var error = Assert.ThrowsAsync<LlamaMoeException>(async () => await fixture.RunAsync(fixture.Pipeline(Executor)).WaitAsync(TimeSpan.FromMinutes(4)));
+
+        Assert.That(error!.Code, Is.EqualTo("LMOE3422"), error.Message);
+        Assert.That(error.Advice, Does.Contain(Path.Combine(fixture.Output, "slurm-")));
+        Assert.That(Directory.Exists(fixture.Artifact), Is.False, "nothing is published");
+    }
+
     private static async Task<string> JobStateAsync(string jobId)
     {
         for (var i = 0; i < 40; i++)
