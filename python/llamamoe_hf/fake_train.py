@@ -15,6 +15,8 @@ checkpoint, and finishes with final/ = a copy of the bundle's model/ plus probe-
     LLAMAMOE_FAKE_PROBE_MISMATCH=1    probe-logits are the golden ones + 1.0
     LLAMAMOE_FAKE_PREFLIGHT_FAIL=1    preflight fails: error LMOE3410, exit 3
     LLAMAMOE_FAKE_EXIT_AT_STEP=N      the process dies (exit 137, no event) after step N, as a killed node would
+    LLAMAMOE_FAKE_PREEMPT_AT_STEP=N   after step N the trainer acts as if SIGTERM came (checkpoint, `preempted`, exit 0);
+                                      a resumed run starts past N, so it is preempted once
     LLAMAMOE_RECORD_ROWS=PREFIX       appends this rank's row ids, in training order, to PREFIX.rank<RANK>
 Under WORLD_SIZE/RANK each rank reads its own rows; only rank 0 writes the run folder.
 """
@@ -26,6 +28,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import struct
 import sys
 import time
@@ -158,6 +161,7 @@ def run(job: Job, output_uri: str) -> int:
             restarts = sum(1 for e in read_jsonl(writer.events_path) if e.get("event") == "resume")
         nan_at = _env_int("LLAMAMOE_FAKE_NAN_AT_STEP")
         exit_at = _env_int("LLAMAMOE_FAKE_EXIT_AT_STEP")
+        preempt_at = _env_int("LLAMAMOE_FAKE_PREEMPT_AT_STEP")
         seconds = float(os.environ.get("LLAMAMOE_FAKE_STEP_SECONDS", "0.05"))
         with PackedRows(manifest.shards, manifest.seq_len) as rows:
             sampler = SequentialRankSampler(len(rows), rank, world, t.micro_batch, accumulation, step, max_steps)
@@ -183,6 +187,8 @@ def run(job: Job, output_uri: str) -> int:
                                     tok_s_gpu=tokens / max(time.time() - started, 1e-9) / world, mfu=None, mem_gb=0.0)
                 if exit_at == step:
                     os._exit(137)
+                if preempt_at == step and not stop.requested:
+                    stop.signal_number = signal.SIGTERM
                 saved = step % t.save_steps == 0 and step < max_steps
                 if (saved or (stop.requested and step < max_steps)) and writer.is_writer:
                     save_checkpoint(run_dir, step, history, tokens, t.save_total_limit, writer)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import BAD_MODEL, LlamaMoeError
 
-PROFILES = ("mixtral", "qwen2-moe", "llamamoe")
+PROFILES = ("mixtral", "qwen2-moe", "llamamoe", "llama")  # llama: a dense stock LlamaForCausalLM (train-dense)
 RESIDUAL_GATES = ("zeroed-frozen", None)
 
 

@@ -19,7 +19,17 @@ TRAINABLE_PATTERNS: Dict[str, Optional[str]] = {
     "attention": r"self_attn\.",
     "residual": r"(mlp_residual\.|shared_expert\.)",
     "non-experts": r"^(?!.*\.experts\.)",
+    "embeddings": r"(embed_tokens\.|lm_head\.)",
+    "norms": r"(norm\.weight$|layernorm\.)",
 }
+NAMED_GROUPS = ("router", "experts", "attention", "embeddings", "norms")
+
+
+def _in_group(group: str, name: str) -> bool:
+    if group == "other":  # everything the named groups do not cover
+        return not any(_in_group(g, name) for g in NAMED_GROUPS)
+    pattern = TRAINABLE_PATTERNS.get(group)
+    return pattern is None or re.search(pattern, name) is not None
 WRAPPER_PARTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_orig_mod.")
 
 
@@ -32,8 +42,9 @@ def clean_name(name: str) -> str:
 
 def is_trainable(name: str, job: Job, facts: ModelFacts) -> bool:
     """trainable mode, then freeze regexes, then the frozen Qwen2-MoE shared-expert gate."""
-    pattern = TRAINABLE_PATTERNS.get(job.training.trainable)
-    if pattern is not None and re.search(pattern, name) is None:
+    trainable = job.training.trainable
+    groups = (trainable,) if isinstance(trainable, str) else trainable
+    if not any(_in_group(g, name) for g in groups):
         return False
     if any(re.search(p, name) for p in job.training.freeze):
         return False

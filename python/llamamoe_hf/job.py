@@ -6,15 +6,15 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from .errors import BAD_JOB, GRADIENT_ACCUMULATION, LlamaMoeError
 
 SCHEMA = 1
 PRECISIONS = ("float32", "bf16", "tf32")
 SHARDINGS = ("fsdp2", "zero1", "zero2", "zero3")
-PROFILES = ("mixtral", "qwen2-moe", "llamamoe")
-TRAINABLE = ("all", "router", "experts", "attention", "residual", "non-experts")
+PROFILES = ("mixtral", "qwen2-moe", "llamamoe", "llama")  # llama: a dense stock LlamaForCausalLM (train-dense)
+TRAINABLE = ("all", "router", "experts", "attention", "residual", "non-experts", "embeddings", "norms", "other")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Training:
     eval_steps: Optional[int]
     router_aux_loss_coef: float
     output_router_logits: bool
-    trainable: str
+    trainable: Union[str, Tuple[str, ...]]
     freeze: Tuple[str, ...] = ()
     lr_groups: Tuple[LrGroup, ...] = ()
 
@@ -190,6 +190,18 @@ class _Reader:
         return value
 
 
+def _trainable(r: "_Reader") -> Union[str, Tuple[str, ...]]:
+    """`trainable`: one group name, or the list of groups llama-moe writes (the union trains); absent: "all"."""
+    if not r.has("trainable"):
+        return "all"
+    value = r.obj.get("trainable")
+    if isinstance(value, list):
+        if not value or any(not isinstance(v, str) or v not in TRAINABLE for v in value):
+            raise r._fail("trainable", "a non-empty list of " + ", ".join(TRAINABLE))  # noqa: SLF001 - same module
+        return "all" if "all" in value else tuple(value)
+    return r.string("trainable", TRAINABLE)
+
+
 def _regex(pattern: Any, path: str, key: str) -> str:
     if not isinstance(pattern, str):
         raise LlamaMoeError(BAD_JOB, "expected a regular expression string", path, key, "Fix the pattern.")
@@ -224,7 +236,7 @@ def _training(r: _Reader) -> Training:
         logging_steps=r.integer("logging_steps", 1, default=1), eval_steps=r.optional_integer("eval_steps", 1),
         router_aux_loss_coef=r.number("router_aux_loss_coef", default=0.0),
         output_router_logits=r.boolean("output_router_logits", False),
-        trainable=r.string("trainable", TRAINABLE) if r.has("trainable") else "all",
+        trainable=_trainable(r),
         freeze=freeze, lr_groups=tuple(groups))
 
 

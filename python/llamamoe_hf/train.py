@@ -39,7 +39,7 @@ def _load_model(job: Job) -> Any:
     _register_profile(job.profile)
     dtype = torch.bfloat16 if job.training.precision == "bf16" else torch.float32
     kwargs: Dict[str, Any] = {"dtype": dtype, "attn_implementation": os.environ.get("LLAMAMOE_ATTN", "sdpa")}
-    if job.profile != "llamamoe":
+    if job.profile in ("mixtral", "qwen2-moe"):  # stock MoE classes; llama (dense) has no experts
         kwargs["experts_implementation"] = os.environ.get("LLAMAMOE_EXPERTS_IMPL", "grouped_mm")
     try:
         model = AutoModelForCausalLM.from_pretrained(job.model_dir, **kwargs)

@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 from .job import Job, gradient_accumulation
 
 DECODER_LAYERS = {"mixtral": "MixtralDecoderLayer", "qwen2-moe": "Qwen2MoeDecoderLayer",
-                  "llamamoe": "LlamaMoeDecoderLayer"}
+                  "llamamoe": "LlamaMoeDecoderLayer", "llama": "LlamaDecoderLayer"}
 
 
 def fsdp2_config(job: Job) -> Dict[str, Any]:

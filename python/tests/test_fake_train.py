@@ -112,6 +112,17 @@ class FakeTrainerTests(unittest.TestCase):
         self.assertEqual(self.run_to_end(uninterrupted).returncode, 0)
         self.assertEqual(self.losses(), self.losses(os.path.join(uninterrupted, "run-0123456789ab")))
 
+    def test_the_preempt_knob_checkpoints_and_stops_once_then_a_rerun_resumes_past_it(self) -> None:
+        first = self.run_to_end(LLAMAMOE_FAKE_PREEMPT_AT_STEP="5")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertEqual(self.events()[-2:], ["checkpoint", "preempted"])
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, "DONE.json")))
+        second = self.run_to_end(LLAMAMOE_FAKE_PREEMPT_AT_STEP="5")
+        self.assertEqual(second.returncode, 0, second.stderr)
+        resume = [e for e in read_jsonl(os.path.join(self.run_dir, "events.jsonl")) if e["event"] == "resume"]
+        self.assertEqual(resume[0]["from_step"], 5)
+        self.assertEqual(self.events()[-1], "done")
+
     def test_resume_skips_a_torn_newer_checkpoint(self) -> None:
         self.assertEqual(self.run_to_end(LLAMAMOE_FAKE_EXIT_AT_STEP="7").returncode, 137)
         os.makedirs(os.path.join(self.run_dir, "checkpoints", "checkpoint-7"))

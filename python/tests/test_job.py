@@ -34,6 +34,10 @@ class JobTests(unittest.TestCase):
         self.assertEqual(caught.exception.key, key)
         self.assertIn(self.job_path, str(caught.exception))
 
+    def test_the_dense_llama_profile_of_train_dense_parses(self) -> None:
+        self.raw["profile"] = "llama"
+        self.assertEqual(parse_job(self.raw, self.job_path).profile, "llama")
+
     def test_unknown_precision_is_refused_with_its_key(self) -> None:
         self.raw["training"]["precision"] = "fp8"
         self.assert_refused(BAD_JOB, "training.precision")

@@ -2,6 +2,8 @@
 
 import tempfile
 import unittest
+
+from llamamoe_hf.errors import LlamaMoeError
 from typing import List
 
 from llamamoe_hf.folds import Fold, ModelFacts
@@ -84,6 +86,23 @@ class ParamGroupTests(unittest.TestCase):
         facts = ModelFacts("mixtral", (), None, None)
         trainable = [n for n in NAMES if is_trainable(n, job, facts)]
         self.assertEqual(trainable, ["model.layers.0.block_sparse_moe.gate.weight"])
+
+    def test_a_list_of_trainable_groups_as_llama_moe_writes_it_trains_their_union(self) -> None:
+        job = self.job(trainable=["router", "norms", "embeddings"])
+        facts = ModelFacts("mixtral", (), None, None)
+        trainable = [n for n in NAMES if is_trainable(n, job, facts)]
+        self.assertEqual(trainable, ["model.embed_tokens.weight", "model.layers.0.input_layernorm.weight",
+                                     "model.layers.0.block_sparse_moe.gate.weight"])
+
+    def test_trainable_other_is_what_no_named_group_covers(self) -> None:
+        job = self.job(trainable=["other"])
+        facts = ModelFacts("qwen2-moe", (), None, None)
+        self.assertEqual([n for n in NAMES if is_trainable(n, job, facts)], ["model.layers.0.mlp.shared_expert_gate.weight"])
+
+    def test_an_unknown_trainable_group_in_a_list_is_refused(self) -> None:
+        with self.assertRaises(LlamaMoeError) as caught:
+            self.job(trainable=["router", "everything"])
+        self.assertEqual(caught.exception.key, "training.trainable")
 
     def test_wrapper_prefixes_are_stripped_before_matching(self) -> None:
         self.assertEqual(clean_name("_fsdp_wrapped_module.model.layers.0._checkpoint_wrapped_module.mlp.w"),

@@ -17,7 +17,7 @@ public sealed class ShippedPipelinesTests
     [Test]
     public void ThePipelinesFolderShipsTheQuickstartAndBothLlama3Recipes()
     {
-        Assert.That(ShippedPipelines(), Is.SupersetOf(new[] { "quickstart.yaml", "stories260k.yaml", "llama3-8b-8x2.yaml", "llama3-8b-residual.yaml" }));
+        Assert.That(ShippedPipelines(), Is.SupersetOf(new[] { "quickstart.yaml", "quickstart-torchrun.yaml", "stories260k.yaml", "llama3-8b-8x2.yaml", "llama3-8b-residual.yaml" }));
     }
 
     [TestCaseSource(nameof(ShippedPipelines))]
@@ -38,6 +38,18 @@ public sealed class ShippedPipelinesTests
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
         Assert.That(result.Stdout, Does.Contain(": valid ("));
         Assert.That(result.Stderr, Does.Not.Contain(": error "));
+    }
+
+    [Test]
+    public void TheTorchrunQuickstartValidatesWithTheQuickstartsStagesAndItsTrainStagesOnTorchrun()
+    {
+        var torchrun = CliProcess.Run("validate", Path.Combine(PipelinesFolder, "quickstart-torchrun.yaml"));
+        var local = CliProcess.Run("validate", Path.Combine(PipelinesFolder, "quickstart.yaml"));
+
+        Assert.That(torchrun.ExitCode, Is.EqualTo(0), torchrun.Stderr);
+        Assert.That(torchrun.Stdout[torchrun.Stdout.IndexOf(": valid", StringComparison.Ordinal)..], Is.EqualTo(local.Stdout[local.Stdout.IndexOf(": valid", StringComparison.Ordinal)..]));
+        var text = File.ReadAllText(Path.Combine(PipelinesFolder, "quickstart-torchrun.yaml"));
+        Assert.That(text.Split('\n').Count(l => l.Trim() == "executor: { kind: torchrun, nodes: 1, gpus-per-node: 1 }"), Is.EqualTo(3), "dense, stage1 and stage2");
     }
 
     [Test]

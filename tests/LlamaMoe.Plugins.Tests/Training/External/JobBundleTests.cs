@@ -10,7 +10,7 @@ namespace LlamaMoe.Plugins.Tests.Training.External;
 [NonParallelizable]
 public sealed class JobBundleTests
 {
-    private const string Slurm = "kind: slurm, nodes: 2, gpus-per-node: 2, slurm: { partition: gpu, account: lab, time: \"02:00:00\" }";
+    private const string Slurm = "kind: slurm, nodes: 2, gpus-per-node: 2, slurm: { partition: gpu, account: lab, time: \"02:00:00\", submit: false }";
 
     private static readonly string[] Generated =
     [

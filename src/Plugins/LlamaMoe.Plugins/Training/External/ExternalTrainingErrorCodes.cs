@@ -50,4 +50,7 @@ public static class ExternalTrainingErrorCodes
 
     /// <summary>Import: the imported model's logits on the golden probe differ from what the trainer reported.</summary>
     public const string ProbeMismatch = "LMOE3432";
+
+    /// <summary><c>executor.slurm.submit: true</c> but no <c>sbatch</c> on PATH.</summary>
+    public const string SlurmClientMissing = "LMOE3433";
 }

@@ -6,8 +6,8 @@ namespace LlamaMoe.Plugins.Training.External;
 
 /// <summary>
 /// The <c>train</c> steps with an external executor: build the rows exactly as the local trainer would, write the job bundle,
-/// then import a finished result (DONE.json in the output URI), launch torchrun locally, or stop with LMOE3400 saying how to
-/// launch it on a cluster (a rerun imports the result).
+/// then import a finished result (DONE.json in the output URI), launch torchrun locally, submit to Slurm and follow the job
+/// (when sbatch is on PATH or <c>slurm.submit: true</c>), or stop with LMOE3400 saying how to launch it (a rerun imports the result).
 /// </summary>
 internal static class ExternalTrainingRun
 {
@@ -18,13 +18,19 @@ internal static class ExternalTrainingRun
         var runDirectory = Path.Combine(job.OutputDirectory, job.RunName);
         if (!File.Exists(Path.Combine(runDirectory, ExternalResultImporter.DoneName)))
         {
-            if (executor.Kind != TrainExecutorKind.Torchrun)
+            if (executor.Kind == TrainExecutorKind.Torchrun)
+            {
+                await TorchrunLauncher.RunAsync(context, job, cancellationToken).ConfigureAwait(false);
+            }
+            else if (executor.Kind == TrainExecutorKind.Slurm && SlurmTrainingRun.ShouldSubmit(executor))
+            {
+                await SlurmTrainingRun.RunAsync(context, job, cancellationToken).ConfigureAwait(false);
+            }
+            else
             {
                 throw new LlamaMoeException(ExternalTrainingErrorCodes.LaunchByHand, LaunchMessage(job), key: "executor.kind",
                     advice: $"Launch it, wait for {job.RunName}/DONE.json under {job.OutputDirectory}, then run the pipeline again to import the result.");
             }
-
-            await TorchrunLauncher.RunAsync(context, job, cancellationToken).ConfigureAwait(false);
         }
 
         ExternalResultImporter.Import(context, job, runDirectory);
@@ -55,7 +61,7 @@ internal static class ExternalTrainingRun
 
     private static string LaunchMessage(BundleJob job) => job.Executor.Kind switch
     {
-        TrainExecutorKind.Slurm => $"the job bundle is written; submit it with: sbatch --parsable {job.BundleDirectory}/launch/slurm.sbatch",
+        TrainExecutorKind.Slurm => $"the job bundle is written (sbatch is not on PATH, or executor.slurm.submit is false); submit it with: sbatch --parsable {job.BundleDirectory}/launch/slurm.sbatch",
         TrainExecutorKind.Kubernetes => $"the job bundle is written; start it with: kubectl apply -f {job.BundleDirectory}/launch/trainjob.yaml (or launch/pytorchjob.yaml for the legacy operator)",
         _ => $"the job bundle is written to {job.BundleDirectory}; run launch/local.sh, launch/slurm.sbatch or apply launch/trainjob.yaml as its README.md says",
     };

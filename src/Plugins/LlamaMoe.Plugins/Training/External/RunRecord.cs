@@ -16,7 +16,8 @@ namespace LlamaMoe.Plugins.Training.External;
 /// <param name="Attempt">1 for the first launch, +1 per relaunch.</param>
 /// <param name="ProcessId">The process (and process-group) id, or null before the start.</param>
 /// <param name="StartTicks">The process start time in clock ticks since boot (/proc/PID/stat field 22), or null.</param>
-public sealed record RunRecord(string StageKey, string Backend, string JobName, string OutputDirectory, int Attempt, int? ProcessId, long? StartTicks)
+/// <param name="JobId">The scheduler's job id (Slurm), or null before the submission and for torchrun.</param>
+public sealed record RunRecord(string StageKey, string Backend, string JobName, string OutputDirectory, int Attempt, int? ProcessId, long? StartTicks, string? JobId = null)
 {
     /// <summary>The file name.</summary>
     public const string FileName = "run.json";
@@ -31,6 +32,7 @@ public sealed record RunRecord(string StageKey, string Backend, string JobName, 
         ["attempt"] = Attempt,
         ["pid"] = ProcessId,
         ["start_ticks"] = StartTicks,
+        ["job_id"] = JobId,
     }));
 
     /// <summary>The record in <paramref name="directory"/>, or null; LMOE3408 when it is unreadable or belongs to another key.</summary>
@@ -46,7 +48,8 @@ public sealed record RunRecord(string StageKey, string Backend, string JobName, 
         {
             var node = JsonNode.Parse(File.ReadAllText(path))!;
             var record = new RunRecord(node["stage_key"]!.GetValue<string>(), node["backend"]!.GetValue<string>(), node["job_name"]!.GetValue<string>(),
-                node["output_uri"]!.GetValue<string>(), node["attempt"]!.GetValue<int>(), node["pid"]?.GetValue<int>(), node["start_ticks"]?.GetValue<long>());
+                node["output_uri"]!.GetValue<string>(), node["attempt"]!.GetValue<int>(), node["pid"]?.GetValue<int>(), node["start_ticks"]?.GetValue<long>(),
+                node["job_id"]?.GetValue<string>());
             if (record.StageKey != stageKey)
             {
                 throw new LlamaMoeException(ExternalTrainingErrorCodes.RunRecordInvalid, $"run.json belongs to stage key {record.StageKey[..12]}, not {stageKey[..12]}", path,

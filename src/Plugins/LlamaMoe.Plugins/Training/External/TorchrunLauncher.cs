@@ -38,10 +38,10 @@ internal static class TorchrunLauncher
                 attempt++;
                 record = new RunRecord(job.StageKey, "torchrun", $"lmoe-{job.Key12}-a{attempt}", job.OutputDirectory, attempt, null, null);
                 record.Write(context.ResumeDirectory);
-                using var process = Start(job);
+                using var process = Start(job, TrainerLog(job));
                 record = record with { ProcessId = process.Id, StartTicks = RunRecord.StartTicksOf(process.Id) };
                 record.Write(context.ResumeDirectory);
-                context.Log.Info($"started {record.JobName}: bash {job.BundleDirectory}/launch/local.sh (pid {process.Id})");
+                context.Log.Info($"started {record.JobName}: bash {job.BundleDirectory}/launch/local.sh (pid {process.Id}, output in {TrainerLog(job)})");
                 exitCode = await WatchAsync(context, job, record, process, progress, events, cancellationToken).ConfigureAwait(false);
             }
 
@@ -52,13 +52,14 @@ internal static class TorchrunLauncher
                 return;
             }
 
-            if (last?["event"]?.GetValue<string>() == "error" || exitCode is > 0)
+            if (last?["event"]?.GetValue<string>() == "error" || exitCode is 2 or 3 or 4)
             {
-                var code = last?["code"]?.GetValue<string>();
-                var message = last?["message"]?.GetValue<string>() ?? $"the trainer exited with code {exitCode}";
+                var code = last?["event"]?.GetValue<string>() == "error" ? last["code"]?.GetValue<string>() : null;
+                var message = last?["event"]?.GetValue<string>() == "error" ? last["message"]?.GetValue<string>() ?? "no message" : $"the trainer exited with code {exitCode}";
                 File.Delete(Path.Combine(context.ResumeDirectory, RunRecord.FileName));
                 throw new LlamaMoeException(code is { Length: 8 } && code.StartsWith("LMOE34", StringComparison.Ordinal) ? code : ExternalTrainingErrorCodes.TrainerFailed,
-                    $"the external trainer failed: {message}", Path.Combine(runDirectory, "events.jsonl"), advice: "Read events.jsonl and the trainer output above; fix the cause and run again (it resumes from the newest complete checkpoint).");
+                    $"the external trainer failed: {message} (trainer log: {TrainerLog(job)}){LogTail(TrainerLog(job))}", TrainerLog(job),
+                    advice: $"Read the trainer log and {Path.Combine(runDirectory, "events.jsonl")}; fix the cause and run again (it resumes from the newest complete checkpoint).");
             }
 
             if (attempt > job.Executor.Retries)
@@ -72,16 +73,24 @@ internal static class TorchrunLauncher
         }
     }
 
-    private static Process Start(BundleJob job)
+    /// <summary>The file the trainer's stdout and stderr go to (appended over attempts), so that it outlives our process.</summary>
+    internal static string TrainerLog(BundleJob job) => Path.Combine(job.OutputDirectory, job.RunName, "trainer.log");
+
+    private static Process Start(BundleJob job, string log)
     {
         var script = Path.Combine(job.BundleDirectory, "launch", "local.sh");
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var info = File.Exists("/usr/bin/setsid") ? new ProcessStartInfo("/usr/bin/setsid") : new ProcessStartInfo("bash");
         if (info.FileName == "/usr/bin/setsid")
         {
             info.ArgumentList.Add("bash");
         }
 
+        // bash -c 'exec bash local.sh >>log 2>&1': the output goes to a file, not to a pipe that would break when we die (re-attach)
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec bash \"$0\" >>\"$1\" 2>&1 </dev/null");
         info.ArgumentList.Add(script);
+        info.ArgumentList.Add(log);
         info.UseShellExecute = false;
         info.Environment["LLAMAMOE_OUTPUT"] = job.OutputDirectory;
         return Process.Start(info) ?? throw new LlamaMoeException(ExternalTrainingErrorCodes.TrainerFailed, "could not start bash for launch/local.sh", script);
@@ -186,6 +195,18 @@ internal static class TorchrunLauncher
     {
         using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, "--", "-" + processGroup.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false });
         kill?.WaitForExit();
+    }
+
+    /// <summary>The last lines of the trainer log, indented, for an error message; empty when there is no log.</summary>
+    private static string LogTail(string log)
+    {
+        if (!File.Exists(log))
+        {
+            return string.Empty;
+        }
+
+        var lines = File.ReadLines(log).Where(l => l.Trim().Length > 0 && !l.StartsWith("LMOE_PROGRESS ", StringComparison.Ordinal)).TakeLast(8).ToList();
+        return lines.Count == 0 ? string.Empty : "\n  | " + string.Join("\n  | ", lines);
     }
 
     private static JsonObject? LastEvent(string runDirectory)

@@ -164,6 +164,18 @@ public sealed class TrainSlurmOptions
     /// <summary>Node features.</summary>
     [Option("Node feature constraint (sbatch --constraint).")]
     public string? Constraint { get; set; }
+
+    /// <summary>Whether the stage submits the job itself: null (default) when sbatch is found, true always, false never.</summary>
+    [Option("Submit with sbatch and follow the job (true), or only write the bundle and stop with LMOE3400 (false); default: submit when sbatch is on PATH.")]
+    public bool? Submit { get; set; }
+
+    /// <summary>Extra sbatch arguments.</summary>
+    [Option("Extra sbatch arguments placed before the script (e.g. [\"--mem=480G\", \"--exclusive\"]); they override the script's #SBATCH lines.")]
+    public List<string> SbatchArgs { get; set; } = [];
+
+    /// <summary>Seconds between two readings of the job state and the run folder.</summary>
+    [Option("Seconds between two readings of the job state and the run folder while following a submitted job.", Minimum = 0.1, Maximum = 3600)]
+    public double PollSeconds { get; set; } = 10;
 }
 
 /// <summary>The <c>executor.kubernetes</c> block.</summary>
