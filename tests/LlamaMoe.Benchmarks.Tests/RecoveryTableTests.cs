@@ -24,7 +24,7 @@ public sealed class RecoveryTableTests
     {
         var table = RecoveryTableReader.Read(Metrics(), null, Training, stage => stage switch
         {
-            "a-s1" => 10, "a-s2" => 5, "a-s2kd" => 7, "b-warm" => 1, "b-s1" => 20, "b-s2" => 4, "b-s2kd" => 6, _ => null,
+            "a-s1" => 10, "a-s2" => 5, "a-s1kd" => 3, "a-s2kd" => 7, "b-warm" => 1, "b-s1" => 20, "b-s2" => 4, "b-s2kd" => 6, _ => null,
         }, new Dictionary<string, string> { ["a"] = "variant A" });
 
         Assert.That(table.HeldOut, Is.EqualTo("held-out"));
@@ -32,8 +32,8 @@ public sealed class RecoveryTableTests
         Assert.That(table.Rows.Select(r => r.Name), Is.EqualTo(new[] { "a", "b" }));
         var a = table.Rows[0];
         Assert.That((a.Description, a.Converted, a.Stage1, a.Stage2, a.Stage2Distilled), Is.EqualTo(("variant A", 5.5, 2.5, (double?)2.3, (double?)2.1)));
-        Assert.That(a.TrainingTokens, Is.EqualTo((100 + 50 + 50) * 8 * 256L), "steps × batch × sequence length over s1, s2 and s2kd");
-        Assert.That(a.TrainingSeconds, Is.EqualTo(22));
+        Assert.That(a.TrainingTokens, Is.EqualTo((100 + 50 + 100 + 50) * 8 * 256L), "steps × batch × sequence length over s1, s2, s1kd and s2kd");
+        Assert.That(a.TrainingSeconds, Is.EqualTo(25));
         var b = table.Rows[1];
         Assert.That(b.Description, Is.EqualTo("b"), "a row without a description is named by its stage prefix");
         Assert.That(b.TrainingTokens, Is.EqualTo((10 * 2 + 100 + 50 + 50) * 8 * 256L), "the router warm-up counts, with its gradient accumulation");
@@ -47,7 +47,7 @@ public sealed class RecoveryTableTests
 
         Assert.That(table.Rows[0].TrainingSeconds, Is.Null);
         Assert.That(table.Rows[1].TrainingSeconds, Is.EqualTo(4));
-        Assert.That(table.ToMarkdown(), Does.Contain("| 409,600 | – |"));
+        Assert.That(table.ToMarkdown(), Does.Contain("| 614,400 | – |"));
     }
 
     [Test]
@@ -59,7 +59,7 @@ public sealed class RecoveryTableTests
 
         // a: gap 4.0; s1 2.5 → 0.75, s2 2.3 → 0.8, s2kd 2.1 → 0.85. b: gap 2.0; s1 1.9 → 0.8, s2 absent, s2kd 1.6 → 0.95.
         Assert.That(markdown, Does.Contain("(dense 1.5000)"));
-        Assert.That(markdown, Does.Contain("| variant A | 5.5000 | 2.5000 (0.750) | 2.3000 (0.800) | 2.1000 (0.850) | 409,600 | 3 s |"));
+        Assert.That(markdown, Does.Contain("| variant A | 5.5000 | 2.5000 (0.750) | 2.3000 (0.800) | 2.1000 (0.850) | 614,400 | 4 s |"));
         Assert.That(markdown, Does.Contain("| b | 3.5000 | 1.9000 (0.800) | – | 1.6000 (0.950) | 450,560 | 4 s |"));
         Assert.That(markdown, Does.Contain("Best: b, stage 2 + distillation: 0.950 of its gap."));
     }
@@ -113,7 +113,7 @@ public sealed class RecoveryTableTests
     private static JsonObject? Training(string stage) => stage switch
     {
         "b-warm" => Run(10, 2),
-        "a-s1" or "b-s1" => Run(100, 1),
+        "a-s1" or "a-s1kd" or "b-s1" => Run(100, 1),
         "a-s2" or "a-s2kd" or "b-s2" or "b-s2kd" => Run(50, 1),
         _ => null,
     };

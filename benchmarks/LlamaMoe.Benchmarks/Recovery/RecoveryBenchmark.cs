@@ -111,7 +111,8 @@ public static class RecoveryBenchmark
                 : null,
             Seconds, Descriptions);
         var c = CultureInfo.InvariantCulture;
-        var machine = $"{Environment.ProcessorCount} CPU cores, {threads} torch threads, {pipeline.Definition.Device} device";
+        var devices = string.Join("; ", outcomes.Select(o => o.Device).OfType<string>().Distinct(StringComparer.Ordinal));
+        var machine = $"{Environment.ProcessorCount} CPU cores, {(devices.Length > 0 ? devices : $"{threads} torch threads, device {pipeline.Definition.Device}")}";
         var header = $"# Recovery table\n\n`{Path.GetFileName(pipelinePath)}`, {DateTime.UtcNow:yyyy-MM-dd}, {machine}; this run {total:F0} s " +
             $"({outcomes.Count(o => o.Status == StageStatus.Ran)} stages ran, {outcomes.Count(o => o.Status == StageStatus.UpToDate)} reused from the store).\n\n";
         var markdown = header + table.ToMarkdown();

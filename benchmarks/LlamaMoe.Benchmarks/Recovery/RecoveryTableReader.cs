@@ -6,8 +6,9 @@ namespace LlamaMoe.Benchmarks.Recovery;
 /// <summary>
 /// Builds a <see cref="RecoveryTable"/> from what the recovery pipeline leaves behind: the evaluate stage's
 /// <c>metrics.json</c>, each train stage's <c>training.json</c> and the stages' wall times. Rows follow a naming
-/// convention: <c>ROW-moe</c> is the converted model; <c>ROW-warm</c> (optional, counted with stage 1), <c>ROW-s1</c>,
-/// <c>ROW-s2</c> and <c>ROW-s2kd</c> are its training stages.
+/// convention: <c>ROW-moe</c> is the converted model; <c>ROW-warm</c> (optional, counted with stage 1), <c>ROW-s1</c> and
+/// <c>ROW-s2</c> are its training stages, and <c>ROW-s2kd</c> its stage 2 with distillation, after <c>ROW-s1kd</c> (a stage 1
+/// with distillation; optional, counted in the row's cost when present).
 /// </summary>
 public static class RecoveryTableReader
 {
@@ -15,7 +16,7 @@ public static class RecoveryTableReader
     public const string ConvertedSuffix = "-moe";
 
     /// <summary>The suffixes of a row's training stages, in the order they run.</summary>
-    public static readonly IReadOnlyList<string> TrainingSuffixes = ["-warm", "-s1", "-s2", "-s2kd"];
+    public static readonly IReadOnlyList<string> TrainingSuffixes = ["-warm", "-s1", "-s2", "-s1kd", "-s2kd"];
 
     /// <summary>Reads the table.</summary>
     /// <param name="metrics">The evaluate stage's <c>metrics.json</c>.</param>
