@@ -53,7 +53,7 @@ public sealed class RecoveryTableTests
     [Test]
     public void TheMarkdownShowsEachNllWithItsRecoveredShareAndNamesTheBestCell()
     {
-        var table = RecoveryTableReader.Read(Metrics(), null, Training, _ => 1, new Dictionary<string, string> { ["a"] = "variant A" });
+        var table = RecoveryTableReader.Read(Metrics(), null, Training, _ => 1, new Dictionary<string, string> { ["a"] = "variant A" }, reference: "a");
 
         var markdown = table.ToMarkdown();
 
@@ -61,7 +61,23 @@ public sealed class RecoveryTableTests
         Assert.That(markdown, Does.Contain("(dense 1.5000)"));
         Assert.That(markdown, Does.Contain("| variant A | 5.5000 | 2.5000 (0.750) | 2.3000 (0.800) | 2.1000 (0.850) | 614,400 | 4 s |"));
         Assert.That(markdown, Does.Contain("| b | 3.5000 | 1.9000 (0.800) | – | 1.6000 (0.950) | 450,560 | 4 s |"));
-        Assert.That(markdown, Does.Contain("Best: b, stage 2 + distillation: 0.950 of its gap."));
+        Assert.That(markdown, Does.Contain("Best (lowest held-out NLL): b, stage 2 + distillation: 1.6000, 0.950 of its own gap, 0.975 of the gap of variant A (5.5000)."));
+    }
+
+    [Test]
+    public void TheBestCellIsTheLowestNllEvenWhenAnotherRowRecoversMoreOfItsOwnGap()
+    {
+        var rows = new[]
+        {
+            new RecoveryRow("wide", "wide gap", 9.0, 2.2, null, null, 0, null), // 0.9 of its gap
+            new RecoveryRow("narrow", "narrow gap", 3.0, 2.1, null, null, 0, null), // 0.45 of its gap
+        };
+
+        var best = new RecoveryTable("t", 1.0, rows).Best();
+
+        Assert.That(best!.Value.Row.Name, Is.EqualTo("narrow"));
+        Assert.That(best.Value.Recovered, Is.EqualTo(0.45).Within(1e-12));
+        Assert.That(new RecoveryTable("t", 1.0, rows, "wide").ToMarkdown(), Does.Contain("0.450 of its own gap, 0.863 of the gap of wide gap (9.0000)."));
     }
 
     [Test]

@@ -109,7 +109,7 @@ public static class RecoveryBenchmark
             stage => byStage.ContainsKey(stage) && File.Exists(Path.Combine(Folder(stage), "training.json"))
                 ? JsonNode.Parse(File.ReadAllText(Path.Combine(Folder(stage), "training.json")))!.AsObject()
                 : null,
-            Seconds, Descriptions);
+            Seconds, Descriptions, reference: "gradient");
         var c = CultureInfo.InvariantCulture;
         var devices = string.Join("; ", outcomes.Select(o => o.Device).OfType<string>().Distinct(StringComparer.Ordinal));
         var machine = $"{Environment.ProcessorCount} CPU cores, {(devices.Length > 0 ? devices : $"{threads} torch threads, device {pipeline.Definition.Device}")}";

@@ -24,7 +24,8 @@ public sealed record RecoveryRow(string Name, string Description, double Convert
 /// <param name="HeldOut">The held-out task's name (for example <c>stories-601-700</c>).</param>
 /// <param name="Dense">The dense model's mean NLL on it.</param>
 /// <param name="Rows">The variants, in pipeline order.</param>
-public sealed record RecoveryTable(string HeldOut, double Dense, IReadOnlyList<RecoveryRow> Rows)
+/// <param name="Reference">A row whose conversion gap the best cell is also measured against (for example the 4×2 gradient row, the gap issue 14 starts from); null for none.</param>
+public sealed record RecoveryTable(string HeldOut, double Dense, IReadOnlyList<RecoveryRow> Rows, string? Reference = null)
 {
     /// <summary>The share of the gap between <paramref name="converted"/> and <paramref name="dense"/> that <paramref name="trained"/> closes; NaN when there is no gap.</summary>
     public static double GapRecovered(double dense, double converted, double trained)
@@ -33,12 +34,11 @@ public sealed record RecoveryTable(string HeldOut, double Dense, IReadOnlyList<R
         return gap == 0 || !double.IsFinite(gap) ? double.NaN : (converted - trained) / gap;
     }
 
-    /// <summary>The row with the largest recovered share in any trained column (null when nothing was trained).</summary>
-    public (RecoveryRow Row, string Column, double Recovered)? Best() =>
-        Rows.SelectMany(r => Columns(r).Where(c => c.Value is not null).Select(c => (Row: r, c.Column, Recovered: GapRecovered(Dense, r.Converted, c.Value!.Value))))
-            .Where(x => double.IsFinite(x.Recovered))
-            .OrderByDescending(x => x.Recovered)
-            .Select(x => ((RecoveryRow, string, double)?)(x.Row, x.Column, x.Recovered))
+    /// <summary>The trained cell with the lowest held-out NLL (the closest to the dense model), with its share of its own row's gap; null when nothing was trained.</summary>
+    public (RecoveryRow Row, string Column, double Nll, double Recovered)? Best() =>
+        Rows.SelectMany(r => Columns(r).Where(c => c.Value is { } v && double.IsFinite(v)).Select(c => (Row: r, c.Column, Nll: c.Value!.Value)))
+            .OrderBy(x => x.Nll)
+            .Select(x => ((RecoveryRow, string, double, double)?)(x.Row, x.Column, x.Nll, GapRecovered(Dense, x.Row.Converted, x.Nll)))
             .FirstOrDefault();
 
     /// <summary>The markdown table: one row per variant, NLL cells with the recovered share in parentheses.</summary>
@@ -62,7 +62,13 @@ public sealed record RecoveryTable(string HeldOut, double Dense, IReadOnlyList<R
 
         if (Best() is { } best)
         {
-            text.Append(c, $"\nBest: {best.Row.Description}, {best.Column}: {best.Recovered:F3} of its gap.\n");
+            text.Append(c, $"\nBest (lowest held-out NLL): {best.Row.Description}, {best.Column}: {best.Nll:F4}, {best.Recovered:F3} of its own gap");
+            if (Rows.FirstOrDefault(r => r.Name == Reference) is { } reference && reference != best.Row)
+            {
+                text.Append(c, $", {GapRecovered(Dense, reference.Converted, best.Nll):F3} of the gap of {reference.Description} ({reference.Converted:F4})");
+            }
+
+            text.Append(".\n");
         }
 
         return text.ToString();

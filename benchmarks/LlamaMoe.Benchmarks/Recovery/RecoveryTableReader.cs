@@ -24,8 +24,9 @@ public static class RecoveryTableReader
     /// <param name="training">A train stage's <c>training.json</c>, or null when the stage does not exist.</param>
     /// <param name="seconds">A stage's wall time, or null when unknown.</param>
     /// <param name="descriptions">Table text for a row name (the name itself when absent).</param>
+    /// <param name="reference">The row whose gap the best cell is also measured against (<see cref="RecoveryTable.Reference"/>).</param>
     public static RecoveryTable Read(JsonObject metrics, string? baseline, Func<string, JsonObject?> training, Func<string, double?> seconds,
-        IReadOnlyDictionary<string, string> descriptions)
+        IReadOnlyDictionary<string, string> descriptions, string? reference = null)
     {
         var dense = baseline ?? (string?)metrics["baseline"] ?? throw new InvalidDataException("metrics.json names no baseline and none was given");
         var task = metrics["tasks"]!.AsArray().Select(t => t!.AsObject()).FirstOrDefault(t => (string?)t["metric"] == "mean_nll")
@@ -45,7 +46,7 @@ public static class RecoveryTableReader
                 Nll(name + "-s1"), Nll(name + "-s2"), Nll(name + "-s2kd"), tokens, times.Any(t => t is null) ? null : times.Sum()));
         }
 
-        return new RecoveryTable((string)task["task"]!, Nll(dense) ?? throw new InvalidDataException($"metrics.json has no mean_nll for the baseline '{dense}'"), rows);
+        return new RecoveryTable((string)task["task"]!, Nll(dense) ?? throw new InvalidDataException($"metrics.json has no mean_nll for the baseline '{dense}'"), rows, reference);
     }
 
     /// <summary>Tokens a training run processed: steps × batch size × gradient accumulation × sequence length.</summary>
