@@ -114,6 +114,33 @@ public sealed class RecoveryTableTests
         Assert.That(() => RecoveryTableReader.Read(metrics, null, _ => null, _ => null, new Dictionary<string, string>()), Throws.InstanceOf<InvalidDataException>());
     }
 
+    [Test]
+    public void TheRunnerHandsOnlyRecoveryToTheRecoveryModeWhichRejectsUnknownFlags()
+    {
+        using var output = new StringWriter();
+        using var log = new StringWriter();
+
+        var exit = BenchmarkRunner.Run(["--only", "recovery", "--bogus"], output, log);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(log.ToString(), Does.Contain("unknown or incomplete argument '--bogus'"));
+        Assert.That(log.ToString(), Does.Contain(RecoveryBenchmark.Usage));
+    }
+
+    [Test]
+    public void AMissingRecoveryPipelineIsAUsageErrorBeforeAnythingRuns()
+    {
+        using var temp = new TempDirectory();
+        using var output = new StringWriter();
+        using var log = new StringWriter();
+
+        var exit = RecoveryBenchmark.Run(["--only", "recovery", "--pipeline", temp.Combine("absent.yaml"), "--out", temp.Combine("r.md")], output, log);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(log.ToString(), Does.Contain("the recovery pipeline was not found"));
+        Assert.That(File.Exists(temp.Combine("r.md")), Is.False);
+    }
+
     private static JsonObject Metrics() => JsonNode.Parse("""
         {
           "baseline": "dense",
