@@ -174,13 +174,21 @@ public static class RecoveryBenchmark
         File.Move(temp, full, overwrite: true);
     }
 
-    /// <summary>Logs stage starts and ends (with wall time) to the progress writer.</summary>
+    /// <summary>Logs stage starts, every tenth of a stage's progress, and stage ends (with wall time) to the progress writer.</summary>
     private sealed class LogObserver(TextWriter log) : IPipelineRunObserver
     {
+        private readonly Dictionary<string, long> loggedTenths = new(StringComparer.Ordinal);
+
         public void StageStarted(string stageId, string plugin, IReadOnlyList<string> reasons) => log.WriteLine($"[{stageId}] start ({plugin})");
 
         public void StageProgress(string stageId, StepProgressUpdate update)
         {
+            var tenth = update.Total > 0 ? update.Step * 10 / update.Total : 0;
+            if (tenth > loggedTenths.GetValueOrDefault(stageId))
+            {
+                loggedTenths[stageId] = tenth;
+                log.WriteLine($"[{stageId}] {update.Step}/{update.Total} {update.Message}");
+            }
         }
 
         public void StageLog(string stageId, bool warning, string message)
