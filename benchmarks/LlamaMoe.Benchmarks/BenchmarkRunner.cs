@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using LlamaMoe.Benchmarks.NoOpBuild;
+using LlamaMoe.Benchmarks.Recovery;
 using LlamaMoe.Benchmarks.SideBySide;
 using LlamaMoe.Modeling;
 using TorchSharp;
@@ -16,7 +17,8 @@ public static class BenchmarkRunner
     /// <summary>The usage line.</summary>
     public const string Usage = "usage: dotnet run -c Release --project benchmarks/LlamaMoe.Benchmarks [-- --quick] [--only NAME] [--threads N] [--out results.md] [--no-hugetlb]\n" +
         "   or: ... --only side-by-side --device cuda [...] (our Trainer vs Hugging Face transformers; see SideBySideOptions.Usage)\n" +
-        "   or: ... --only noop-build [--repo DIR] [--repeat N] (a no-op dotnet build of a model-build repository, with its breakdown)";
+        "   or: ... --only noop-build [--repo DIR] [--repeat N] (a no-op dotnet build of a model-build repository, with its breakdown)\n" +
+        "   or: ... " + RecoveryBenchmark.Usage + " (the recovery table of pipelines/stories260k-recovery.yaml)";
 
     /// <summary>Every benchmark in this assembly, by name.</summary>
     public static IReadOnlyList<IBenchmark> All() =>
@@ -32,6 +34,11 @@ public static class BenchmarkRunner
         if (SideBySideOptions.IsRequested(args))
         {
             return SideBySideBenchmark.Run(args, output, log);
+        }
+
+        if (RecoveryBenchmark.IsRequested(args))
+        {
+            return RecoveryBenchmark.Run(args, output, log);
         }
 
         if (NoOpBuildBenchmark.IsRequested(args))
@@ -64,7 +71,7 @@ public static class BenchmarkRunner
         var benchmarks = All().Where(b => only is null || b.Name == only).ToList();
         if (benchmarks.Count == 0)
         {
-            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}, and {SideBySideOptions.Name} (its own flags: --only {SideBySideOptions.Name} --help), and {NoOpBuildBenchmark.Name} ({NoOpBuildBenchmark.Usage})");
+            log.WriteLine($"no benchmark named '{only}'; benchmarks: {string.Join(", ", All().Select(b => b.Name))}, and {SideBySideOptions.Name} (its own flags: --only {SideBySideOptions.Name} --help), {NoOpBuildBenchmark.Name} ({NoOpBuildBenchmark.Usage}), and {RecoveryBenchmark.Name} ({RecoveryBenchmark.Usage})");
             return 2;
         }
 
