@@ -2,6 +2,7 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
+using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -48,12 +49,12 @@ public static class GgufLlamaExporter
         }
 
         using var scope = NewDisposeScope();
-        writer.AddTensor(GgufTensorNames.Embedding, Get("model.embed_tokens.weight"), type);
+        writer.AddTensor(GgufTensorNames.Embedding, Get(MoeTensorNames.Embedding), type);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             foreach (var (gguf, hf) in GgufTensorNames.AttentionAndNorms)
             {
-                var t = Get($"model.layers.{i}.{hf}");
+                var t = Get(MoeTensorNames.InLayer(i, hf));
                 t = hf switch
                 {
                     "self_attn.q_proj.weight" => RopePermutation.HalvesToInterleaved(t, config.NumAttentionHeads),
@@ -67,7 +68,7 @@ public static class GgufLlamaExporter
             {
                 foreach (var (gguf, hf) in GgufTensorNames.DenseMlp)
                 {
-                    writer.AddTensor(GgufTensorNames.Block(i, gguf), Get($"model.layers.{i}.{hf}"), type);
+                    writer.AddTensor(GgufTensorNames.Block(i, gguf), Get(MoeTensorNames.InLayer(i, hf)), type);
                 }
 
                 continue;
@@ -81,10 +82,10 @@ public static class GgufLlamaExporter
             writer.AddTensor($"blk.{i}.ffn_down_exps.weight", stack(experts.Select(j => Get(MoeTensorNames.Expert(i, j, "w2"))).ToArray()).mul(scale), type); // (E, H, m)
         }
 
-        writer.AddTensor(GgufTensorNames.FinalNorm, Get("model.norm.weight"), GgufTensorType.F32);
+        writer.AddTensor(GgufTensorNames.FinalNorm, Get(MoeTensorNames.FinalNorm), GgufTensorType.F32);
         if (!config.TieWordEmbeddings)
         {
-            writer.AddTensor(GgufTensorNames.Output, Get("lm_head.weight"), type);
+            writer.AddTensor(GgufTensorNames.Output, Get(MoeTensorNames.LmHead), type);
         }
 
         writer.Write(path);

@@ -71,7 +71,7 @@ public static class GgufImporter
         try
         {
             using var stream = File.OpenRead(file.Path);
-            tensors["model.embed_tokens.weight"] = Load(stream, embedding);
+            tensors[MoeTensorNames.Embedding] = Load(stream, embedding);
             for (var i = 0; i < config.NumHiddenLayers; i++)
             {
                 foreach (var (gguf, hf) in GgufTensorNames.DenseLayer)
@@ -84,16 +84,16 @@ public static class GgufImporter
                         t = permuted;
                     }
 
-                    tensors[$"model.layers.{i}.{hf}"] = t;
+                    tensors[MoeTensorNames.InLayer(i, hf)] = t;
                 }
             }
 
-            tensors["model.norm.weight"] = Load(stream, Required(byName, GgufTensorNames.FinalNorm, file));
+            tensors[MoeTensorNames.FinalNorm] = Load(stream, Required(byName, GgufTensorNames.FinalNorm, file));
             var tied = true;
             if (byName.TryGetValue(GgufTensorNames.Output, out var output))
             {
                 var head = Load(stream, output);
-                var embed = tensors["model.embed_tokens.weight"];
+                var embed = tensors[MoeTensorNames.Embedding];
                 tied = head.shape.SequenceEqual(embed.shape) && head.bytes.SequenceEqual(embed.bytes); // bitwise equal
                 if (tied)
                 {
@@ -101,7 +101,7 @@ public static class GgufImporter
                 }
                 else
                 {
-                    tensors["lm_head.weight"] = head;
+                    tensors[MoeTensorNames.LmHead] = head;
                 }
             }
 
