@@ -58,7 +58,7 @@ public sealed record LibTorchLocation(string Directory, LibTorchSource Source, s
         var directory = source == LibTorchSource.Python ? Path.Combine(AskPython(), "lib") : Path.GetFullPath(trimmed);
         if (!System.IO.Directory.Exists(directory))
         {
-            throw new TorchUnavailableException("LMOE1002",
+            throw new TorchUnavailableException(TorchErrorCodes.LocationMissing,
                 $"{VariableName} names the folder '{directory}', which does not exist. Point it at the 'lib' folder of a libtorch or PyTorch install " +
                 "(the folder holding libtorch_cpu.so), set it to 'python' to use the PyTorch that python3 imports, or unset it to use the bundled libtorch.");
         }
@@ -66,7 +66,7 @@ public sealed record LibTorchLocation(string Directory, LibTorchSource Source, s
         var missing = RequiredLibraries.Where(l => !File.Exists(Path.Combine(directory, l))).ToList();
         if (missing.Count > 0)
         {
-            throw new TorchUnavailableException("LMOE1003",
+            throw new TorchUnavailableException(TorchErrorCodes.LocationWithoutLibTorch,
                 $"{VariableName}: the folder '{directory}' lacks {string.Join(", ", missing)}; it is not a libtorch 'lib' folder. " +
                 "Use the 'lib' folder of a libtorch or PyTorch install (for pip: <site-packages>/torch/lib), or 'python'.");
         }
@@ -109,7 +109,7 @@ public sealed record LibTorchLocation(string Directory, LibTorchSource Source, s
         }
         catch (Win32Exception ex)
         {
-            throw new TorchUnavailableException("LMOE1004",
+            throw new TorchUnavailableException(TorchErrorCodes.PythonProbeFailed,
                 $"{VariableName}=python, but python3 cannot be run ({ex.Message}). Put the python3 that has PyTorch on PATH (activate its virtual environment), " +
                 $"or set {VariableName} to the PyTorch 'lib' folder itself.", ex);
         }
@@ -121,14 +121,14 @@ public sealed record LibTorchLocation(string Directory, LibTorchSource Source, s
             if (!process.WaitForExit(PythonTimeout))
             {
                 process.Kill(entireProcessTree: true);
-                throw new TorchUnavailableException("LMOE1004", $"{VariableName}=python: 'python3 -c \"{PythonProbe}\"' did not finish within {PythonTimeout.TotalSeconds:F0} s.");
+                throw new TorchUnavailableException(TorchErrorCodes.PythonProbeFailed, $"{VariableName}=python: 'python3 -c \"{PythonProbe}\"' did not finish within {PythonTimeout.TotalSeconds:F0} s.");
             }
 
             var output = stdout.GetAwaiter().GetResult().Trim();
             if (process.ExitCode != 0 || output.Length == 0)
             {
                 var lastError = stderr.GetAwaiter().GetResult().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit code {process.ExitCode}";
-                throw new TorchUnavailableException("LMOE1004",
+                throw new TorchUnavailableException(TorchErrorCodes.PythonProbeFailed,
                     $"{VariableName}=python, but python3 cannot import torch ({lastError}). Install PyTorch for that python3 (pip install torch), " +
                     $"activate the environment that has it, or set {VariableName} to its 'lib' folder.");
             }

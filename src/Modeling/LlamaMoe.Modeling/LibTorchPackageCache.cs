@@ -40,7 +40,7 @@ public static class LibTorchPackageCache
     public static LibTorchLocation Locate(TextWriter progress)
     {
         var version = TorchRuntime.ExpectedLibTorchVersion
-            ?? throw new TorchUnavailableException("LMOE1008", "TorchSharp does not say which libtorch version it was built for, so the libtorch package cannot be chosen. " +
+            ?? throw new TorchUnavailableException(TorchErrorCodes.PackageIncomplete, "TorchSharp does not say which libtorch version it was built for, so the libtorch package cannot be chosen. " +
                 $"Set {LibTorchLocation.VariableName} to a libtorch 'lib' folder.");
         var folder = NativeFolder(version);
         if (!HasLibraries(folder))
@@ -49,7 +49,7 @@ public static class LibTorchPackageCache
             Restore(version);
             if (!HasLibraries(folder))
             {
-                throw new TorchUnavailableException("LMOE1008",
+                throw new TorchUnavailableException(TorchErrorCodes.PackageIncomplete,
                     $"'dotnet restore' reported success, but '{folder}' lacks {string.Join(", ", LibTorchLocation.RequiredLibraries)}. Delete " +
                     $"'{Path.Combine(GlobalPackagesFolder, PackageId, version)}' and run llama-moe again, or set {LibTorchLocation.VariableName} to a libtorch 'lib' folder.");
             }
@@ -77,7 +77,7 @@ public static class LibTorchPackageCache
             if (exitCode != 0)
             {
                 var tail = string.Join(" ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
-                throw new TorchUnavailableException("LMOE1007",
+                throw new TorchUnavailableException(TorchErrorCodes.RestoreFailed,
                     $"restoring {PackageId} {version} into '{GlobalPackagesFolder}' failed (dotnet restore exit code {exitCode}: {tail}). " +
                     $"Check that a NuGet source serving {PackageId} is configured (nuget.org is) and reachable, then run llama-moe again; " +
                     $"or set {LibTorchLocation.VariableName} to a libtorch 'lib' folder.");

@@ -43,7 +43,7 @@ internal static class LibTorchPreloader
             }
             catch (Exception ex) when (ex is DllNotFoundException or BadImageFormatException)
             {
-                throw new TorchUnavailableException("LMOE1005",
+                throw new TorchUnavailableException(TorchErrorCodes.PreloadFailed,
                     $"{LibTorchLocation.VariableName}: '{path}' could not be loaded: {ex.Message} " +
                     (file.Contains("cuda", StringComparison.Ordinal)
                         ? "The CUDA libraries it needs (libcudart, cuBLAS, cuDNN, from the nvidia-* pip packages or a CUDA install) must be findable from that folder."
@@ -57,7 +57,7 @@ internal static class LibTorchPreloader
     /// <summary>The application's <c>libLibTorchSharp.so</c>: in the native search folders of the app, beside TorchSharp.dll, or under <c>runtimes/linux-x64/native</c>.</summary>
     public static string FindLibTorchSharp() =>
         NativeSearchFolders().Select(f => Path.Combine(f, "libLibTorchSharp.so")).FirstOrDefault(File.Exists)
-            ?? throw new TorchUnavailableException("LMOE1001",
+            ?? throw new TorchUnavailableException(TorchErrorCodes.NotLoadable,
                 $"the application's libLibTorchSharp.so was not found (looked in the native search folders and {AppContext.BaseDirectory}). " +
                 "Keep libLibTorchSharp.so in the application folder when removing the bundled libtorch files.");
 
@@ -75,7 +75,7 @@ internal static class LibTorchPreloader
     {
         if (Libc.DlOpenNow(libTorchSharp) is { } reason)
         {
-            throw new TorchUnavailableException("LMOE1005",
+            throw new TorchUnavailableException(TorchErrorCodes.PreloadFailed,
                 $"{LibTorchLocation.VariableName}: TorchSharp's libLibTorchSharp.so does not bind to the libtorch in '{location.Directory}'" +
                 $"{(location.Version is null ? string.Empty : $" (version {location.Version})")}: {reason}. TorchSharp 0.107 expects libtorch 2.10-compatible " +
                 "libraries; PyTorch 2.11 was verified to work. Use such a PyTorch, or unset the variable to use the bundled libtorch.");
@@ -92,7 +92,7 @@ internal static class LibTorchPreloader
             {
                 if (!File.Exists(chosen) || !SameFile(copy, chosen))
                 {
-                    throw new TorchUnavailableException("LMOE1006",
+                    throw new TorchUnavailableException(TorchErrorCodes.SecondLibTorch,
                         $"{LibTorchLocation.VariableName} points at '{location.Directory}', but the application folder still holds the bundled '{copy}', which TorchSharp " +
                         "would load as a second libtorch beside it. Delete the bundled libtorch files (libtorch*.so, libc10*.so, libgomp-*.so.1, libshm.so) from " +
                         $"'{Path.GetDirectoryName(copy)}' (keep libLibTorchSharp.so), as a GPU publish does (see the README, \"GPU (CUDA)\"), or unset {LibTorchLocation.VariableName}.");

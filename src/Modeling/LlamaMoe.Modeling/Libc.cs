@@ -22,7 +22,7 @@ internal static class Libc
     /// <summary>Loads <paramref name="path"/> binding every symbol now; returns null on success, else the loader's message.</summary>
     public static string? DlOpenNow(string path)
     {
-        var functions = Bound.Value ?? throw new TorchUnavailableException("LMOE1005", "loading another libtorch needs dlopen from libc.so.6 or libdl.so.2 (Linux with glibc); neither was found.");
+        var functions = Bound.Value ?? throw new TorchUnavailableException(TorchErrorCodes.PreloadFailed, "loading another libtorch needs dlopen from libc.so.6 or libdl.so.2 (Linux with glibc); neither was found.");
         var name = Marshal.StringToCoTaskMemUTF8(path);
         try
         {

@@ -58,7 +58,7 @@ public static class TorchRuntime
             }
             catch (Exception ex) when (ex is NotSupportedException or DllNotFoundException or TypeInitializationException or InvalidOperationException)
             {
-                failure = new TorchUnavailableException("LMOE1001",
+                failure = new TorchUnavailableException(TorchErrorCodes.NotLoadable,
                     "the native TorchSharp library (libLibTorchSharp.so) could not be loaded: " + Innermost(ex).Message +
                     " Rebuild with 'dotnet build' so the GLIBCXX workaround in build/LibTorchSharp.Glibcxx.targets is applied to the output, " +
                     $"install a libstdc++ that provides GLIBCXX_3.4.32, or point {LibTorchLocation.VariableName} at an installed libtorch (see 'llama-moe doctor').",
@@ -87,7 +87,7 @@ public static class TorchRuntime
         var copies = LoadedNativeLibraries.PathsOf("libtorch_cpu.so");
         if (copies.Count > 1)
         {
-            throw new TorchUnavailableException("LMOE1006",
+            throw new TorchUnavailableException(TorchErrorCodes.SecondLibTorch,
                 $"two copies of libtorch_cpu.so are loaded ({string.Join(", ", copies)}). " +
                 $"Delete the bundled libtorch files (libtorch*.so, libc10*.so) from the application folder when using {LibTorchLocation.VariableName}.");
         }

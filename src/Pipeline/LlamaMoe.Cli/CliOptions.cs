@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Cli;
 
@@ -67,7 +68,7 @@ public static class CliOptions
     public static Argument<string> Argument(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.ExactlyOne };
 
     /// <summary><c>--device auto|cpu|cuda</c>; <paramref name="defaultValue"/> null leaves the choice to the pipeline file.</summary>
-    public static Option<string> Device(string? defaultValue, string description) => Choice("--device", description, defaultValue, "auto", "cpu", "cuda");
+    public static Option<string> Device(string? defaultValue, string description) => Choice("--device", description, defaultValue, [.. DeviceNames.All]);
 
     private static int? ParseInt(ArgumentResult result, string name, int? minimum)
     {

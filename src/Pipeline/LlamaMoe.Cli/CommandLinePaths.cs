@@ -9,6 +9,9 @@ public static class CommandLinePaths
     /// <summary>LMOE0905: the model directory named on the command line does not exist or is a file.</summary>
     public const string ModelDirectoryMissingCode = "LMOE0905";
 
+    /// <summary>LMOE0912: <c>--out</c> names an existing directory where one file (a GGUF export) is written.</summary>
+    public const string OutputIsDirectoryCode = "LMOE0912";
+
     /// <summary>
     /// The model directory <paramref name="path"/>; LMOE0905 when the path does not exist or is not a directory (before
     /// anything inside it is looked for).

@@ -1,3 +1,5 @@
+using LlamaMoe.Pipeline;
+
 namespace LlamaMoe.Cli;
 
 /// <summary>
@@ -12,7 +14,7 @@ internal static class CudaRequirement
     /// <summary>Throws LMOE1020 when <paramref name="device"/> is <c>cuda</c> and no CUDA device is usable; loads libtorch only then.</summary>
     public static void Check(string? device)
     {
-        if (device == "cuda" && !CudaProbe.IsAvailable())
+        if (device == DeviceNames.Cuda && !CudaProbe.IsAvailable())
         {
             throw new LlamaMoeException(NoCudaDeviceCode, "--device cuda was given but libtorch sees no CUDA device", key: "--device",
                 advice: "Use --device cpu or auto, or run 'llama-moe doctor' to see which libtorch is loaded (see the README's GPU section for LLAMAMOE_LIBTORCH).");

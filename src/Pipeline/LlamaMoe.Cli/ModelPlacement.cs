@@ -1,6 +1,6 @@
 using System.CommandLine;
 using LlamaMoe.Modeling;
-using LlamaMoe.Pipeline.Services;
+using LlamaMoe.Pipeline;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Cli;
@@ -12,7 +12,7 @@ namespace LlamaMoe.Cli;
 internal sealed record ModelPlacement(Device Device, ScalarType? Dtype)
 {
     /// <summary>The <c>--device</c> option of a model command.</summary>
-    public static Option<string> DeviceOption() => CliOptions.Device("cpu", "Where the model runs: auto (CUDA when libtorch sees a device), cpu or cuda.");
+    public static Option<string> DeviceOption() => CliOptions.Device(DeviceNames.Cpu, "Where the model runs: auto (CUDA when libtorch sees a device), cpu or cuda.");
 
     /// <summary>The <c>--dtype</c> option of a model command.</summary>
     public static Option<string> DtypeOption() => CliOptions.Choice("--dtype", "The weights' type in memory (default: the checkpoint's own type).", null, "float32", "bfloat16");
@@ -20,7 +20,7 @@ internal sealed record ModelPlacement(Device Device, ScalarType? Dtype)
     /// <summary>Resolves the two options; loads the native runtime; LMOE1020 (exit 3) for <c>cuda</c> without a device.</summary>
     public static ModelPlacement From(string? requested, string? dtypeName)
     {
-        requested ??= "cpu";
+        requested ??= DeviceNames.Cpu;
         ScalarType? dtype = dtypeName switch
         {
             "float32" => ScalarType.Float32,
@@ -29,7 +29,7 @@ internal sealed record ModelPlacement(Device Device, ScalarType? Dtype)
         };
         CudaRequirement.Check(requested);
         TorchRuntime.EnsureLoaded();
-        var kind = new DeviceSelection(requested, CudaProbe.IsAvailable).Kind;
+        var kind = DeviceNames.Resolve(requested, CudaProbe.IsAvailable);
         return new ModelPlacement(new Device(kind), dtype);
     }
 }

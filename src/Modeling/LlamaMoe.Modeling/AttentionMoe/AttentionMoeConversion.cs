@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
 using TorchSharp;
+using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.AttentionMoe;
@@ -86,7 +87,7 @@ public static class AttentionMoeConversion
                 throw AttentionMoeErrors.Create(
                     AttentionMoeErrors.WeightsDoNotFit,
                     $"Layer {i} of the source model has no dense attention to slice into attention experts.",
-                    $"model.layers.{i}.self_attn",
+                    MoeTensorNames.InLayer(i, "self_attn"),
                     "Convert from a dense model with the same number of layers.");
             }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Config;
@@ -114,9 +113,9 @@ public static class AttentionMoeOptionsJson
     private static int Int(JsonObject obj, string key, string? filePath)
     {
         var node = Required(obj, key, filePath);
-        if (TryNumber(node, out var number) && number == Math.Floor(number) && number is >= int.MinValue and <= int.MaxValue)
+        if (JsonNumbers.Integer(node) is { } integer)
         {
-            return (int)number;
+            return integer;
         }
 
         throw Malformed($"{ConfigKey}.{key}", $"attention_moe.{key} must be an integer.", filePath);
@@ -125,7 +124,7 @@ public static class AttentionMoeOptionsJson
     private static double Number(JsonObject obj, string key, string? filePath)
     {
         var node = Required(obj, key, filePath);
-        if (TryNumber(node, out var number))
+        if (JsonNumbers.Number(node) is { } number)
         {
             return number;
         }
@@ -140,16 +139,9 @@ public static class AttentionMoeOptionsJson
             throw Malformed($"{ConfigKey}.layers", "attention_moe.layers must be an array of integers.", filePath);
         }
 
-        return array.Select(item => TryNumber(item, out var number) && number == Math.Floor(number) && number is >= 0 and <= int.MaxValue
-            ? (int)number
+        return array.Select(item => JsonNumbers.Integer(item) is { } number && number >= 0
+            ? number
             : throw Malformed($"{ConfigKey}.layers", "attention_moe.layers must be an array of non-negative integers.", filePath)).ToArray();
-    }
-
-    private static bool TryNumber(JsonNode? node, out double number)
-    {
-        number = 0;
-        return node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
-            && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number);
     }
 
     private static JsonNode Required(JsonObject obj, string key, string? filePath) =>

@@ -9,6 +9,6 @@ public static class ChatTemplates
         "llama2" => new Llama2ChatTemplate(),
         "llama3" => new Llama3ChatTemplate(),
         "plain" => new PlainChatTemplate(),
-        _ => throw new LlamaMoeException("LMOE2093", $"unknown chat template '{name}'", key: name, advice: "Use llama2, llama3 or plain."),
+        _ => throw new LlamaMoeException(ChatErrorCodes.UnknownTemplate, $"unknown chat template '{name}'", key: name, advice: "Use llama2, llama3 or plain."),
     };
 }

@@ -33,7 +33,7 @@ internal sealed class ChatEncodingBuilder
     public ChatEncoding Build() => new(ids.ToArray(), mask.ToArray());
 
     public static int Special(ITextTokenizer tokenizer, string token) =>
-        tokenizer.TokenToId(token) ?? throw new LlamaMoeException("LMOE2091", $"the tokenizer has no special token '{token}' that this chat template needs", key: token,
+        tokenizer.TokenToId(token) ?? throw new LlamaMoeException(ChatErrorCodes.MissingSpecialToken, $"the tokenizer has no special token '{token}' that this chat template needs", key: token,
             advice: "Use the chat template that matches the model's tokenizer.");
 
     public static void CheckRoles(IReadOnlyList<ChatMessage> messages)
@@ -43,7 +43,7 @@ internal sealed class ChatEncodingBuilder
             var role = messages[i].Role;
             if (role is not (ChatMessage.System or ChatMessage.User or ChatMessage.Assistant) || (role == ChatMessage.System && i != 0))
             {
-                throw new LlamaMoeException("LMOE2092", $"message {i + 1} has role '{role}'; expected an optional leading system message, then user/assistant turns", key: "role");
+                throw new LlamaMoeException(ChatErrorCodes.BadTurnOrder, $"message {i + 1} has role '{role}'; expected an optional leading system message, then user/assistant turns", key: "role");
             }
         }
     }

@@ -16,8 +16,8 @@ public sealed class Llama2ChatTemplate : IChatTemplate
     public ChatEncoding Encode(IReadOnlyList<ChatMessage> messages, ITextTokenizer tokenizer, bool addGenerationPrompt = false)
     {
         ChatEncodingBuilder.CheckRoles(messages);
-        var bos = tokenizer.BosId ?? throw new LlamaMoeException("LMOE2091", "the Llama 2 chat template needs a tokenizer with BOS");
-        var eos = tokenizer.EosId ?? throw new LlamaMoeException("LMOE2091", "the Llama 2 chat template needs a tokenizer with EOS");
+        var bos = tokenizer.BosId ?? throw new LlamaMoeException(ChatErrorCodes.MissingSpecialToken, "the Llama 2 chat template needs a tokenizer with BOS");
+        var eos = tokenizer.EosId ?? throw new LlamaMoeException(ChatErrorCodes.MissingSpecialToken, "the Llama 2 chat template needs a tokenizer with EOS");
         var system = messages.Count > 0 && messages[0].Role == ChatMessage.System ? messages[0].Content.Trim() : null;
         var turns = messages.Skip(system is null ? 0 : 1).ToList();
         var builder = new ChatEncodingBuilder();
@@ -25,7 +25,7 @@ public sealed class Llama2ChatTemplate : IChatTemplate
         {
             if (turns[i].Role != ChatMessage.User || (i + 1 < turns.Count && turns[i + 1].Role != ChatMessage.Assistant))
             {
-                throw new LlamaMoeException("LMOE2092", "Llama 2 chat needs alternating user/assistant turns starting with user", key: "role");
+                throw new LlamaMoeException(ChatErrorCodes.BadTurnOrder, "Llama 2 chat needs alternating user/assistant turns starting with user", key: "role");
             }
 
             var user = turns[i].Content.Trim();
@@ -42,7 +42,7 @@ public sealed class Llama2ChatTemplate : IChatTemplate
             }
             else if (!addGenerationPrompt)
             {
-                throw new LlamaMoeException("LMOE2092", "the conversation ends with a user turn; pass addGenerationPrompt to prompt the assistant", key: "role");
+                throw new LlamaMoeException(ChatErrorCodes.BadTurnOrder, "the conversation ends with a user turn; pass addGenerationPrompt to prompt the assistant", key: "role");
             }
         }
 

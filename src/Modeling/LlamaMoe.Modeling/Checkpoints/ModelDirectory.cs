@@ -22,7 +22,7 @@ public static class ModelDirectory
 
     /// <summary>Writes the weights (sharded when larger than <paramref name="maxShardBytes"/>).</summary>
     public static IReadOnlyList<string> SaveWeights(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long maxShardBytes) =>
-        ShardedCheckpointWriter.Write(directory, tensors, maxShardBytes);
+        StreamingCheckpointWriter.Write(directory, tensors, maxShardBytes);
 
     /// <summary>
     /// Copies tokenizer files, generation_config.json and the construction recipe (<see cref="Export.ConstructionRecipe.FileName"/>)

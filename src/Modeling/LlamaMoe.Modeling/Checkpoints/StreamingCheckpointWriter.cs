@@ -1,30 +1,27 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Checkpoints;
 
 /// <summary>
-/// One tensor of a streamed checkpoint: its name, dtype and shape are known up front (for the header), its data is
-/// produced only when the writer reaches it and disposed right after it is written.
-/// </summary>
-/// <param name="Name">The tensor key.</param>
-/// <param name="Dtype">Element type.</param>
-/// <param name="Shape">Shape.</param>
-/// <param name="Produce">Creates the tensor (CPU or any device); the writer disposes it.</param>
-public sealed record StreamedTensor(string Name, ScalarType Dtype, long[] Shape, Func<Tensor> Produce)
-{
-    /// <summary>Bytes of the tensor's data.</summary>
-    public long ByteCount => Shape.Aggregate(1L, (a, b) => a * b) * SafetensorsDtype.SizeOf(Dtype);
-}
-
-/// <summary>
 /// Writes a checkpoint whose tensors are produced one at a time, so at most one produced tensor (plus whatever its
 /// producer caches) is in memory: <c>model.safetensors</c>, or shards plus <c>model.safetensors.index.json</c> above
-/// the shard size. Every file is written atomically.
+/// the shard size. Every file is written atomically, and whatever an earlier save left that the new one does not use
+/// (a stale index, a stale single file or stale shards) is deleted. The one checkpoint writer: eager tensors go through it too.
 /// </summary>
-public static class StreamingCheckpointWriter
+public static partial class StreamingCheckpointWriter
 {
+    private static readonly Dictionary<string, string> Metadata = new() { ["format"] = "pt" };
+
+    /// <summary>Writes in-memory <paramref name="tensors"/> (the caller keeps ownership); returns the files written.</summary>
+    /// <param name="directory">Target directory (created if needed).</param>
+    /// <param name="tensors">Tensors in write order.</param>
+    /// <param name="maxShardBytes">Largest shard size; a single tensor larger than this gets a shard of its own.</param>
+    public static IReadOnlyList<string> Write(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long maxShardBytes = 5L << 30) =>
+        Write(directory, tensors.Select(StreamedTensor.Of).ToList(), maxShardBytes);
+
     /// <summary>Writes <paramref name="tensors"/> into <paramref name="directory"/> in the given order; returns the files written.</summary>
     /// <exception cref="LlamaMoeException">LMOE1113 when a produced tensor's dtype or shape differs from its declaration.</exception>
     public static IReadOnlyList<string> Write(string directory, IReadOnlyList<StreamedTensor> tensors, long maxShardBytes = 5L << 30)
@@ -48,7 +45,8 @@ public static class StreamingCheckpointWriter
         if (shards.Count == 1)
         {
             var single = Path.Combine(directory, ShardedCheckpoint.SingleFileName);
-            WriteFile(single, shards[0]);
+            SafetensorsWriter.WriteStreamed(single, shards[0], Metadata);
+            DeleteStale(directory, [single]);
             return [single];
         }
 
@@ -58,7 +56,7 @@ public static class StreamingCheckpointWriter
         {
             var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
             var path = Path.Combine(directory, name);
-            WriteFile(path, shards[i]);
+            SafetensorsWriter.WriteStreamed(path, shards[i], Metadata);
             written.Add(path);
             foreach (var tensor in shards[i])
             {
@@ -70,68 +68,23 @@ public static class StreamingCheckpointWriter
         var indexJson = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = weightMap };
         AtomicFile.WriteAllText(index, indexJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         written.Add(index);
+        DeleteStale(directory, written);
         return written;
     }
 
-    private static void WriteFile(string path, IReadOnlyList<StreamedTensor> tensors)
+    private static void DeleteStale(string directory, IReadOnlyList<string> written)
     {
-        var header = new JsonObject { ["__metadata__"] = new JsonObject { ["format"] = "pt" } };
-        var offset = 0L;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tensor in tensors)
+        var keep = written.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        var candidates = Directory.EnumerateFiles(directory, "model-*-of-*.safetensors")
+            .Where(path => ShardName().IsMatch(Path.GetFileName(path)))
+            .Append(Path.Combine(directory, ShardedCheckpoint.SingleFileName))
+            .Append(Path.Combine(directory, ShardedCheckpoint.IndexFileName));
+        foreach (var path in candidates.Where(path => !keep.Contains(Path.GetFileName(path)) && File.Exists(path)))
         {
-            if (string.IsNullOrEmpty(tensor.Name) || tensor.Name == "__metadata__" || !seen.Add(tensor.Name))
-            {
-                throw new LlamaMoeException(FormatErrorCodes.UnwritableTensor, $"tensor name '{tensor.Name}' is empty, reserved or repeated", path, tensor.Name);
-            }
-
-            header[tensor.Name] = new JsonObject
-            {
-                ["dtype"] = SafetensorsDtype.NameOf(tensor.Dtype),
-                ["shape"] = new JsonArray(tensor.Shape.Select(d => (JsonNode?)d).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + tensor.ByteCount),
-            };
-            offset += tensor.ByteCount;
+            File.Delete(path);
         }
-
-        var headerBytes = SafetensorsHeaderParser.Utf8.GetBytes(header.ToJsonString());
-        var padded = (headerBytes.Length + 7) / 8 * 8;
-        AtomicFile.Write(path, stream =>
-        {
-            Span<byte> prefix = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
-            stream.Write(prefix);
-            stream.Write(headerBytes);
-            for (var i = headerBytes.Length; i < padded; i++)
-            {
-                stream.WriteByte((byte)' ');
-            }
-
-            foreach (var tensor in tensors)
-            {
-                WriteData(stream, tensor, path);
-            }
-        });
     }
 
-    private static void WriteData(Stream stream, StreamedTensor declared, string path)
-    {
-        using var scope = NewDisposeScope();
-        var produced = declared.Produce();
-        if (produced.dtype != declared.Dtype || !produced.shape.SequenceEqual(declared.Shape))
-        {
-            throw new LlamaMoeException(FormatErrorCodes.UnwritableTensor,
-                $"tensor '{declared.Name}' was declared {declared.Dtype} [{string.Join(", ", declared.Shape)}] but produced {produced.dtype} [{string.Join(", ", produced.shape)}]",
-                path, declared.Name);
-        }
-
-        if (produced.numel() == 0)
-        {
-            return;
-        }
-
-        var cpu = produced.device_type == TorchSharp.DeviceType.CPU ? produced : produced.cpu();
-        var contiguous = cpu.is_contiguous() ? cpu : cpu.contiguous();
-        stream.Write(contiguous.bytes);
-    }
+    [GeneratedRegex(@"^model-\d{5}-of-\d{5}\.safetensors$")]
+    private static partial Regex ShardName();
 }

@@ -47,7 +47,7 @@ public sealed class ConfigValueReader(JsonObject root, string? filePath)
             return defaultValue;
         }
 
-        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : throw Wrong(key, "a number");
+        return JsonNumbers.Number(node) ?? throw Wrong(key, "a number");
     }
 
     /// <summary>A boolean key, or the default.</summary>
@@ -126,20 +126,7 @@ public sealed class ConfigValueReader(JsonObject root, string? filePath)
             inner.OptionalInt("original_max_position_embeddings"));
     }
 
-    private int AsInt(JsonNode node, string key)
-    {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var i))
-        {
-            return i;
-        }
-
-        if (node is JsonValue d && d.GetValueKind() == JsonValueKind.Number && d.TryGetValue<double>(out var x) && x == Math.Floor(x) && Math.Abs(x) <= int.MaxValue)
-        {
-            return (int)x;
-        }
-
-        throw Wrong(key, "an integer");
-    }
+    private int AsInt(JsonNode node, string key) => JsonNumbers.Integer(node) ?? throw Wrong(key, "an integer");
 
     private LlamaMoeException Wrong(string key, string expected) =>
         new(ConfigErrorCodes.InvalidValue, $"config key '{key}' must be {expected}", filePath, key, "Fix the value in config.json.");

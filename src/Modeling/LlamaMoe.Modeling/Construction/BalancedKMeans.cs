@@ -1,5 +1,6 @@
 using System.Numerics;
 using static TorchSharp.torch;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 
@@ -278,7 +279,7 @@ public static class BalancedKMeans
 
         if (problem is not null)
         {
-            throw new LlamaMoeException("LMOE2105", problem, key: "balanced_kmeans", advice: "Collect more calibration tokens or loosen the balance jitter; check the inputs for NaN.");
+            throw new LlamaMoeException(ConstructionErrorCodes.BalancedKMeansFailed, problem, key: "balanced_kmeans", advice: "Collect more calibration tokens or loosen the balance jitter; check the inputs for NaN.");
         }
     }
 }

@@ -1,3 +1,5 @@
+using LlamaMoe.Modeling.MoeModel;
+
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>Expert sizes for a split of I neurons.</summary>
@@ -13,7 +15,7 @@ public static class ExpertSizes
         if (experts < 1 || neurons < experts)
         {
             throw new LlamaMoeException(
-                "LMOE2103",
+                ConstructionErrorCodes.ExpertSizesMismatch,
                 $"Cannot split {neurons} neurons into {experts} non-empty experts.",
                 key: "num_experts",
                 advice: "Use at least one expert and no more experts than intermediate neurons.");
@@ -39,7 +41,7 @@ public static class ExpertSizes
         if (sizes.Count != experts || sizes.Any(size => size <= 0) || sizes.Sum() != neurons)
         {
             throw new LlamaMoeException(
-                "LMOE2103",
+                ConstructionErrorCodes.ExpertSizesMismatch,
                 $"The expert sizes [{string.Join(", ", sizes)}] must be {experts} positive numbers summing to {neurons}.",
                 key: "expert_sizes",
                 advice: "List one size per expert, summing to the MLP intermediate size (minus the residual expert).");

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling.Moe;
 using TorchSharp;
 using static TorchSharp.torch;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 
@@ -39,7 +40,7 @@ public static class ExpertSlicer
             || block.Options.ResidualSize != partition.Residual?.Length)
         {
             throw new LlamaMoeException(
-                "LMOE2109",
+                ConstructionErrorCodes.DenseWeightsMismatch,
                 $"The dense MLP (gate_proj [{string.Join(", ", dense.GateProj.shape)}]) or the partition does not fit the MoE block (H={hidden}, experts [{string.Join(", ", block.Options.ExpertSizes)}]).",
                 key: "block_sparse_moe",
                 advice: "Build the block with ExpertSlicer.OptionsFor(partition, ...) from the same layer's weights.");
@@ -88,5 +89,5 @@ public static class ExpertSlicer
     }
 
     private static LlamaMoeException MissingBias(string name) =>
-        new("LMOE2109", $"The MoE block has MLP biases but the dense {name} has none.", key: name + ".bias", advice: "Set mlp_bias to match the dense model.");
+        new(ConstructionErrorCodes.DenseWeightsMismatch, $"The MoE block has MLP biases but the dense {name} has none.", key: name + ".bias", advice: "Set mlp_bias to match the dense model.");
 }

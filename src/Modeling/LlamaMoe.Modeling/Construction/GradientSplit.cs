@@ -1,3 +1,5 @@
+using LlamaMoe.Modeling.MoeModel;
+
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>
@@ -39,7 +41,7 @@ public static class GradientSplit
         var experts = importance.Count;
         if (residualExperts < 1)
         {
-            throw new LlamaMoeException("LMOE2104", "The residual expert needs at least one share of neurons.", key: "num_experts_residual", advice: "Use num_experts_residual ≥ 1 or the plain gradient split.");
+            throw new LlamaMoeException(ConstructionErrorCodes.ImportanceMalformed, "The residual expert needs at least one share of neurons.", key: "num_experts_residual", advice: "Use num_experts_residual ≥ 1 or the plain gradient split.");
         }
 
         var shares = ExpertSizes.Balanced(neurons, experts + residualExperts);
@@ -100,7 +102,7 @@ public static class GradientSplit
         var neurons = CheckShape(importance);
         if (expertSize < 1 || expertSize > neurons)
         {
-            throw new LlamaMoeException("LMOE2104", $"The shared expert size must be between 1 and {neurons}, got {expertSize}.", key: "expert_size", advice: "Choose an expert size no larger than the MLP intermediate size.");
+            throw new LlamaMoeException(ConstructionErrorCodes.ImportanceMalformed, $"The shared expert size must be between 1 and {neurons}, got {expertSize}.", key: "expert_size", advice: "Choose an expert size no larger than the MLP intermediate size.");
         }
 
         var sets = importance.Select(scores =>
@@ -174,7 +176,7 @@ public static class GradientSplit
         if (importance.Count == 0 || importance.Any(scores => scores.Length != importance[0].Length || scores.Any(float.IsNaN)))
         {
             throw new LlamaMoeException(
-                "LMOE2104",
+                ConstructionErrorCodes.ImportanceMalformed,
                 "The importance scores must hold one equally long, NaN-free array per expert.",
                 key: "importance_scores",
                 advice: "Recompute the importance with the calibration step for the same layer.");

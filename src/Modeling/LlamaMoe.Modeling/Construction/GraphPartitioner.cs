@@ -1,3 +1,5 @@
+using LlamaMoe.Modeling.MoeModel;
+
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>
@@ -20,7 +22,7 @@ public static class GraphPartitioner
     {
         if ((long)nodes * nodes != adjacency.Length || sizes.Sum() != nodes)
         {
-            throw new LlamaMoeException("LMOE2106", $"The co-activation matrix must be {nodes}×{nodes} and the part sizes must sum to {nodes}.", key: "coactivation", advice: "Accumulate the co-activation graph over the full intermediate size of the layer.");
+            throw new LlamaMoeException(ConstructionErrorCodes.CoactivationSizeMismatch, $"The co-activation matrix must be {nodes}×{nodes} and the part sizes must sum to {nodes}.", key: "coactivation", advice: "Accumulate the co-activation graph over the full intermediate size of the layer.");
         }
 
         var labels = Grow(adjacency, nodes, sizes, new SeededRandom(seed));

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 
@@ -39,7 +40,7 @@ public sealed class ImportanceAccumulator : IDisposable
         var ids = clusterIds.reshape(-1).to(ScalarType.Int64).to(h.device); // (N)
         if (ids.shape[0] != h.shape[0] || g.shape[0] != h.shape[0])
         {
-            throw new LlamaMoeException("LMOE2108", $"Importance inputs disagree: {h.shape[0]} activation rows, {g.shape[0]} gradient rows, {ids.shape[0]} cluster ids.", key: "importance", advice: "Pass the down_proj inputs, their gradients and the cluster ids of the same tokens.");
+            throw new LlamaMoeException(ConstructionErrorCodes.ImportanceInputsDisagree, $"Importance inputs disagree: {h.shape[0]} activation rows, {g.shape[0]} gradient rows, {ids.shape[0]} cluster ids.", key: "importance", advice: "Pass the down_proj inputs, their gradients and the cluster ids of the same tokens.");
         }
 
         sums ??= zeros(new long[] { Clusters, Neurons }, ScalarType.Float64, h.device).DetachFromDisposeScope();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 
@@ -66,7 +67,7 @@ public static class RouterInitialization
         if (hiddenStates.dim() != 2 || hiddenStates.shape[0] < experts || experts < 1)
         {
             throw new LlamaMoeException(
-                "LMOE2107",
+                ConstructionErrorCodes.TooFewCalibrationTokens,
                 $"Router initialisation needs (N, H) hidden states with at least {experts} tokens, got shape [{string.Join(", ", hiddenStates.shape)}].",
                 key: "router_init",
                 advice: "Use more calibration samples, or a random router initialisation.");

@@ -2,6 +2,7 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
+using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -15,12 +16,6 @@ namespace LlamaMoe.Modeling.Export;
 /// </summary>
 public static class GgufLlamaExporter
 {
-    private static readonly (string Hf, string Gguf)[] LayerNames =
-    [
-        ("input_layernorm.weight", "attn_norm.weight"), ("self_attn.q_proj.weight", "attn_q.weight"), ("self_attn.k_proj.weight", "attn_k.weight"),
-        ("self_attn.v_proj.weight", "attn_v.weight"), ("self_attn.o_proj.weight", "attn_output.weight"), ("post_attention_layernorm.weight", "ffn_norm.weight"),
-    ];
-
     /// <summary>Exports a dense model directory's config and tensors (Hugging Face names).</summary>
     public static void ExportDense(LlamaConfig config, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string? tokenizerDirectory, string path, GgufTensorType type = GgufTensorType.F32) =>
         Export(config, tensors, null, tokenizerDirectory, path, type);
@@ -54,26 +49,28 @@ public static class GgufLlamaExporter
         }
 
         using var scope = NewDisposeScope();
-        writer.AddTensor("token_embd.weight", Get("model.embed_tokens.weight"), type);
+        writer.AddTensor(GgufTensorNames.Embedding, Get(MoeTensorNames.Embedding), type);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
-            foreach (var (hf, gguf) in LayerNames)
+            foreach (var (gguf, hf) in GgufTensorNames.AttentionAndNorms)
             {
-                var t = Get($"model.layers.{i}.{hf}");
+                var t = Get(MoeTensorNames.InLayer(i, hf));
                 t = hf switch
                 {
                     "self_attn.q_proj.weight" => RopePermutation.HalvesToInterleaved(t, config.NumAttentionHeads),
                     "self_attn.k_proj.weight" => RopePermutation.HalvesToInterleaved(t, config.NumKeyValueHeads),
                     _ => t,
                 };
-                writer.AddTensor($"blk.{i}.{gguf}", t, t.Dimensions == 1 ? GgufTensorType.F32 : type);
+                writer.AddTensor(GgufTensorNames.Block(i, gguf), t, t.Dimensions == 1 ? GgufTensorType.F32 : type);
             }
 
             if (layout is null)
             {
-                writer.AddTensor($"blk.{i}.ffn_gate.weight", Get($"model.layers.{i}.mlp.gate_proj.weight"), type);
-                writer.AddTensor($"blk.{i}.ffn_up.weight", Get($"model.layers.{i}.mlp.up_proj.weight"), type);
-                writer.AddTensor($"blk.{i}.ffn_down.weight", Get($"model.layers.{i}.mlp.down_proj.weight"), type);
+                foreach (var (gguf, hf) in GgufTensorNames.DenseMlp)
+                {
+                    writer.AddTensor(GgufTensorNames.Block(i, gguf), Get(MoeTensorNames.InLayer(i, hf)), type);
+                }
+
                 continue;
             }
 
@@ -85,10 +82,10 @@ public static class GgufLlamaExporter
             writer.AddTensor($"blk.{i}.ffn_down_exps.weight", stack(experts.Select(j => Get(MoeTensorNames.Expert(i, j, "w2"))).ToArray()).mul(scale), type); // (E, H, m)
         }
 
-        writer.AddTensor("output_norm.weight", Get("model.norm.weight"), GgufTensorType.F32);
+        writer.AddTensor(GgufTensorNames.FinalNorm, Get(MoeTensorNames.FinalNorm), GgufTensorType.F32);
         if (!config.TieWordEmbeddings)
         {
-            writer.AddTensor("output.weight", Get("lm_head.weight"), type);
+            writer.AddTensor(GgufTensorNames.Output, Get(MoeTensorNames.LmHead), type);
         }
 
         writer.Write(path);

@@ -76,7 +76,7 @@ public static class LlamaMoeV1Reader
         using (var checkpoint = ShardedCheckpoint.Open(directory))
         {
             sizes = Enumerable.Range(0, layers).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, experts)
-                .Select(j => $"model.layers.{i}.mlp.calculator.experts.weight_gate.{j}")
+                .Select(j => MoeTensorNames.InLayer(i, $"mlp.calculator.experts.weight_gate.{j}"))
                 .Select(name => checkpoint.Contains(name) ? (int)checkpoint.Info(name).Shape[0] : throw MoeCheckpoint.Mismatch(name, "is missing")).ToArray()).ToArray();
         }
 
@@ -107,7 +107,7 @@ public static class LlamaMoeV1Reader
             return v1Name;
         }
 
-        var prefix = $"model.layers.{layer}.mlp.";
+        var prefix = MoeTensorNames.InLayer(layer, "mlp.");
         if (!v1Name.StartsWith(prefix, StringComparison.Ordinal))
         {
             return v1Name;

@@ -45,7 +45,7 @@ public static class Qwen2MoeFormat
 
         foreach (var layer in checkpoint.Config.MoeLayers)
         {
-            items.Add(($"model.layers.{layer}.mlp.shared_expert_gate.weight", zeros(gateShape, ScalarType.Float32), true)); // (1, H)
+            items.Add((MoeTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), zeros(gateShape, ScalarType.Float32), true)); // (1, H)
         }
 
         using (var tensors = new MixtralFormat.OwnedTensors(items))

@@ -19,7 +19,7 @@ public sealed record BatchedGenerationOptions(GenerationOptions Decoding, int Ba
         Decoding.Validate();
         if (BatchSize < 1)
         {
-            throw new LlamaMoeException("LMOE3801", "generation options out of range: need batch_size >= 1", advice: "Give a batch size of at least 1.");
+            throw new LlamaMoeException(GenerationErrorCodes.OptionsOutOfRange, "generation options out of range: need batch_size >= 1", advice: "Give a batch size of at least 1.");
         }
 
         return this;

@@ -34,7 +34,7 @@ public static class BatchedGenerator
         options.Validate();
         if (prompts.Any(p => p.Count == 0))
         {
-            throw new LlamaMoeException("LMOE3802", "generation needs at least one prompt token (for example BOS)");
+            throw new LlamaMoeException(GenerationErrorCodes.EmptyPrompt, "generation needs at least one prompt token (for example BOS)");
         }
 
         var results = new GeneratedSequence[prompts.Count];

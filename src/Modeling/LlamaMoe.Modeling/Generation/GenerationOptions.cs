@@ -20,7 +20,7 @@ public sealed record GenerationOptions(
     {
         if (MaxNewTokens < 0 || Temperature < 0 || double.IsNaN(Temperature) || !(TopP > 0 && TopP <= 1) || TopK < 0)
         {
-            throw new LlamaMoeException("LMOE3801", "generation options out of range: need max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, top_k >= 0",
+            throw new LlamaMoeException(GenerationErrorCodes.OptionsOutOfRange, "generation options out of range: need max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, top_k >= 0",
                 advice: "Fix the generation options.");
         }
 

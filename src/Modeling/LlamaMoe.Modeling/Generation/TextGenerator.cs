@@ -13,7 +13,7 @@ public static class TextGenerator
         options.Validate();
         if (promptIds.Count == 0)
         {
-            throw new LlamaMoeException("LMOE3802", "generation needs at least one prompt token (for example BOS)");
+            throw new LlamaMoeException(GenerationErrorCodes.EmptyPrompt, "generation needs at least one prompt token (for example BOS)");
         }
 
         var device = model.LmHeadWeight.device;

@@ -13,13 +13,6 @@ namespace LlamaMoe.Modeling.Import;
 /// </summary>
 public static class GgufImporter
 {
-    private static readonly (string Gguf, string Hf)[] LayerNames =
-    [
-        ("attn_norm.weight", "input_layernorm.weight"), ("attn_q.weight", "self_attn.q_proj.weight"), ("attn_k.weight", "self_attn.k_proj.weight"),
-        ("attn_v.weight", "self_attn.v_proj.weight"), ("attn_output.weight", "self_attn.o_proj.weight"), ("ffn_norm.weight", "post_attention_layernorm.weight"),
-        ("ffn_gate.weight", "mlp.gate_proj.weight"), ("ffn_down.weight", "mlp.down_proj.weight"), ("ffn_up.weight", "mlp.up_proj.weight"),
-    ];
-
     /// <summary>Reads the model (config + Hugging Face-named tensors).</summary>
     public static ImportedModel Read(GgufFile file)
     {
@@ -33,7 +26,7 @@ public static class GgufImporter
         var kvHeads = file.Metadata.ContainsKey("llama.attention.head_count_kv") ? Int(file, "llama.attention.head_count_kv") : heads;
         var dim = Int(file, "llama.embedding_length");
         var byName = file.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var embedding = Required(byName, "token_embd.weight", file);
+        var embedding = Required(byName, GgufTensorNames.Embedding, file);
         if (embedding.Dims.Length != 2)
         {
             throw Inconsistent(file, $"token_embd.weight has {embedding.Dims.Length} dimensions; a llama embedding is a 2-D [embedding_length, vocab] matrix", "token_embd.weight");
@@ -64,10 +57,10 @@ public static class GgufImporter
                 : "tokenizer.ggml.tokens is not an array", "tokenizer.ggml.tokens");
         }
 
-        if (config.NumHiddenLayers > (file.Tensors.Count - 2) / LayerNames.Length)
+        if (config.NumHiddenLayers > (file.Tensors.Count - 2) / GgufTensorNames.DenseLayer.Count)
         {
             // Checked before anything is sized by block_count: a hostile 2^31-1 must not build billions of expected names.
-            throw Inconsistent(file, $"llama.block_count {config.NumHiddenLayers} needs {LayerNames.Length} tensors per block, but the file has only {file.Tensors.Count} tensors",
+            throw Inconsistent(file, $"llama.block_count {config.NumHiddenLayers} needs {GgufTensorNames.DenseLayer.Count} tensors per block, but the file has only {file.Tensors.Count} tensors",
                 "llama.block_count");
         }
 
@@ -78,29 +71,29 @@ public static class GgufImporter
         try
         {
             using var stream = File.OpenRead(file.Path);
-            tensors["model.embed_tokens.weight"] = Load(stream, embedding);
+            tensors[MoeTensorNames.Embedding] = Load(stream, embedding);
             for (var i = 0; i < config.NumHiddenLayers; i++)
             {
-                foreach (var (gguf, hf) in LayerNames)
+                foreach (var (gguf, hf) in GgufTensorNames.DenseLayer)
                 {
-                    var t = Load(stream, Required(byName, $"blk.{i}.{gguf}", file));
-                    if (gguf is "attn_q.weight" or "attn_k.weight")
+                    var t = Load(stream, Required(byName, GgufTensorNames.Block(i, gguf), file));
+                    if (gguf is GgufTensorNames.AttentionQuery or GgufTensorNames.AttentionKey)
                     {
-                        var permuted = RopePermutation.InterleavedToHalves(t, gguf == "attn_q.weight" ? heads : kvHeads);
+                        var permuted = RopePermutation.InterleavedToHalves(t, gguf == GgufTensorNames.AttentionQuery ? heads : kvHeads);
                         t.Dispose();
                         t = permuted;
                     }
 
-                    tensors[$"model.layers.{i}.{hf}"] = t;
+                    tensors[MoeTensorNames.InLayer(i, hf)] = t;
                 }
             }
 
-            tensors["model.norm.weight"] = Load(stream, Required(byName, "output_norm.weight", file));
+            tensors[MoeTensorNames.FinalNorm] = Load(stream, Required(byName, GgufTensorNames.FinalNorm, file));
             var tied = true;
-            if (byName.TryGetValue("output.weight", out var output))
+            if (byName.TryGetValue(GgufTensorNames.Output, out var output))
             {
                 var head = Load(stream, output);
-                var embed = tensors["model.embed_tokens.weight"];
+                var embed = tensors[MoeTensorNames.Embedding];
                 tied = head.shape.SequenceEqual(embed.shape) && head.bytes.SequenceEqual(embed.bytes); // bitwise equal
                 if (tied)
                 {
@@ -108,7 +101,7 @@ public static class GgufImporter
                 }
                 else
                 {
-                    tensors["lm_head.weight"] = head;
+                    tensors[MoeTensorNames.LmHead] = head;
                 }
             }
 
@@ -149,7 +142,7 @@ public static class GgufImporter
         long dim = config.HiddenSize, q = config.QueryWidth, kv = config.KeyValueWidth, ffn = config.IntermediateSize, vocab = config.VocabSize;
         var expected = new Dictionary<string, long[]>(StringComparer.Ordinal)
         {
-            ["token_embd.weight"] = [dim, vocab], ["output_norm.weight"] = [dim], ["output.weight"] = [dim, vocab],
+            [GgufTensorNames.Embedding] = [dim, vocab], [GgufTensorNames.FinalNorm] = [dim], [GgufTensorNames.Output] = [dim, vocab],
         };
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {

@@ -21,20 +21,16 @@ public sealed record ImportedModel(LlamaConfig Config, IReadOnlyList<KeyValuePai
     /// <summary>Orders tensors as Hugging Face's LlamaForCausalLM state dict.</summary>
     public static IReadOnlyList<KeyValuePair<string, Tensor>> InHfOrder(Dictionary<string, Tensor> tensors, LlamaConfig config)
     {
-        var names = new List<string> { "model.embed_tokens.weight" };
+        var names = new List<string> { MoeTensorNames.Embedding };
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
-            names.AddRange(new[]
-            {
-                "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.o_proj.weight",
-                "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight",
-            }.Select(s => $"model.layers.{i}.{s}"));
+            names.AddRange(MoeTensorNames.DenseLayerTensors.Select(relative => MoeTensorNames.InLayer(i, relative)));
         }
 
-        names.Add("model.norm.weight");
+        names.Add(MoeTensorNames.FinalNorm);
         if (!config.TieWordEmbeddings)
         {
-            names.Add("lm_head.weight");
+            names.Add(MoeTensorNames.LmHead);
         }
 
         return names.Select(n => new KeyValuePair<string, Tensor>(n, tensors[n])).ToList();

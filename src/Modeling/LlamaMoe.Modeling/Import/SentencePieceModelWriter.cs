@@ -32,7 +32,26 @@ public static class SentencePieceModelWriter
     }
 
     /// <summary>Serialises the model.</summary>
-    public static byte[] Build(IReadOnlyList<string> pieces, IReadOnlyList<float> scores, IReadOnlyList<PieceType> types, int unkId, int bosId, int eosId, bool addDummyPrefix)
+    public static byte[] Build(IReadOnlyList<string> pieces, IReadOnlyList<float> scores, IReadOnlyList<PieceType> types, int unkId, int bosId, int eosId, bool addDummyPrefix) =>
+        Serialise(pieces, scores, types, unkId, bosId, eosId, addDummyPrefix, writeDefaultFields: true);
+
+    /// <summary>
+    /// Serialises a freshly trained BPE vocabulary (model/init): the specials <c>&lt;unk&gt; &lt;s&gt; &lt;/s&gt;</c> (ids 0, 1, 2),
+    /// then <paramref name="merges"/> (earlier merges score higher), then <paramref name="characters"/>, with a dummy prefix.
+    /// </summary>
+    public static byte[] Write(IReadOnlyList<string> merges, IReadOnlyList<string> characters)
+    {
+        var pieces = new List<string>(3 + merges.Count + characters.Count) { "<unk>", "<s>", "</s>" };
+        pieces.AddRange(merges);
+        pieces.AddRange(characters);
+        var scores = pieces.Select((_, i) => i < 3 ? 0f : -(i - 3)).ToList();
+        var types = pieces.Select((_, i) => i switch { 0 => PieceType.Unknown, 1 or 2 => PieceType.Control, _ => PieceType.Normal }).ToList();
+
+        // The trained model never carried byte_fallback nor an empty precompiled charsmap: its bytes stay as they were.
+        return Serialise(pieces, scores, types, unkId: 0, bosId: 1, eosId: 2, addDummyPrefix: true, writeDefaultFields: false);
+    }
+
+    private static byte[] Serialise(IReadOnlyList<string> pieces, IReadOnlyList<float> scores, IReadOnlyList<PieceType> types, int unkId, int bosId, int eosId, bool addDummyPrefix, bool writeDefaultFields)
     {
         using var model = new MemoryStream();
         for (var i = 0; i < pieces.Count; i++)
@@ -48,7 +67,11 @@ public static class SentencePieceModelWriter
         {
             WriteVarintField(trainer, 3, 2); // model_type = BPE
             WriteVarintField(trainer, 4, (ulong)pieces.Count);
-            WriteVarintField(trainer, 35, types.Contains(PieceType.Byte) ? 1UL : 0UL); // byte_fallback
+            if (writeDefaultFields)
+            {
+                WriteVarintField(trainer, 35, types.Contains(PieceType.Byte) ? 1UL : 0UL); // byte_fallback
+            }
+
             WriteVarintField(trainer, 40, unchecked((ulong)(long)unkId));
             WriteVarintField(trainer, 41, unchecked((ulong)(long)bosId));
             WriteVarintField(trainer, 42, unchecked((ulong)(long)eosId));
@@ -59,7 +82,11 @@ public static class SentencePieceModelWriter
         using (var normalizer = new MemoryStream())
         {
             WriteBytes(normalizer, 1, "identity"u8.ToArray());
-            WriteBytes(normalizer, 2, []);
+            if (writeDefaultFields)
+            {
+                WriteBytes(normalizer, 2, []); // precompiled_charsmap: empty
+            }
+
             WriteVarintField(normalizer, 3, addDummyPrefix ? 1UL : 0UL);
             WriteVarintField(normalizer, 4, 0); // remove_extra_whitespaces = false (llama.cpp's SentencePiece behaviour)
             WriteVarintField(normalizer, 5, 1); // escape_whitespaces

@@ -1,3 +1,5 @@
+using LlamaMoe.Modeling.MoeModel;
+
 namespace LlamaMoe.Modeling.Moe;
 
 /// <summary>
@@ -38,7 +40,7 @@ public sealed record SparseMoeBlockOptions(
     public void Validate()
     {
         static LlamaMoeException Bad(string key, string message, string advice) =>
-            new("LMOE2101", message, key: key, advice: advice);
+            new(ConstructionErrorCodes.MoeBlockOptionsOutOfRange, message, key: key, advice: advice);
 
         if (HiddenSize <= 0)
         {

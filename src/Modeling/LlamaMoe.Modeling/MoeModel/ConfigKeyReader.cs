@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Config;
 
 namespace LlamaMoe.Modeling.MoeModel;
 
@@ -62,11 +62,11 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
 
     /// <summary>An integer (a JSON number with an integral value).</summary>
     public int Int(JsonNode node, string key) =>
-        AsDouble(node) is { } d && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : throw Wrong(key, "an integer");
+        JsonNumbers.Integer(node) ?? throw Wrong(key, "an integer");
 
     /// <summary>A finite number.</summary>
     public double Number(JsonNode node, string key) =>
-        AsDouble(node) is { } d && double.IsFinite(d) ? d : throw Wrong(key, "a finite number");
+        JsonNumbers.Number(node) is { } d && double.IsFinite(d) ? d : throw Wrong(key, "a finite number");
 
     /// <summary>A list of integers (errors name <c>key[i]</c>).</summary>
     public int[] IntArray(JsonNode node, string key) =>
@@ -102,11 +102,4 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
             throw new LlamaMoeException(errorCode, error.Message, filePath, error.Key, advice, inner: error);
         }
     }
-
-    // A parsed number and an in-memory JsonValue<int> both print as JSON number text.
-    private static double? AsDouble(JsonNode node) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
-            && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-            ? d
-            : null;
 }

@@ -18,25 +18,25 @@ public static class RandomDenseCheckpoint
         var dtype = DtypeNames.Parse(config.TorchDtype);
         var generator = new Generator((ulong)seed);
         long h = config.HiddenSize, i = config.IntermediateSize, q = config.QueryWidth, kv = config.KeyValueWidth, v = config.VocabSize;
-        var tensors = new List<StreamedTensor> { Random("model.embed_tokens.weight", [v, h]) };
+        var tensors = new List<StreamedTensor> { Random(MoeTensorNames.Embedding, [v, h]) };
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)
         {
-            var p = $"model.layers.{layer}.";
-            tensors.Add(Random(p + "self_attn.q_proj.weight", [q, h]));
-            tensors.Add(Random(p + "self_attn.k_proj.weight", [kv, h]));
-            tensors.Add(Random(p + "self_attn.v_proj.weight", [kv, h]));
-            tensors.Add(Random(p + "self_attn.o_proj.weight", [h, q]));
-            tensors.Add(Random(p + "mlp.gate_proj.weight", [i, h]));
-            tensors.Add(Random(p + "mlp.up_proj.weight", [i, h]));
-            tensors.Add(Random(p + "mlp.down_proj.weight", [h, i]));
-            tensors.Add(Ones(p + "input_layernorm.weight", [h]));
-            tensors.Add(Ones(p + "post_attention_layernorm.weight", [h]));
+            string P(string relative) => MoeTensorNames.InLayer(layer, relative);
+            tensors.Add(Random(P("self_attn.q_proj.weight"), [q, h]));
+            tensors.Add(Random(P("self_attn.k_proj.weight"), [kv, h]));
+            tensors.Add(Random(P("self_attn.v_proj.weight"), [kv, h]));
+            tensors.Add(Random(P("self_attn.o_proj.weight"), [h, q]));
+            tensors.Add(Random(P("mlp.gate_proj.weight"), [i, h]));
+            tensors.Add(Random(P("mlp.up_proj.weight"), [i, h]));
+            tensors.Add(Random(P("mlp.down_proj.weight"), [h, i]));
+            tensors.Add(Ones(P("input_layernorm.weight"), [h]));
+            tensors.Add(Ones(P("post_attention_layernorm.weight"), [h]));
         }
 
-        tensors.Add(Ones("model.norm.weight", [h]));
+        tensors.Add(Ones(MoeTensorNames.FinalNorm, [h]));
         if (!config.TieWordEmbeddings)
         {
-            tensors.Add(Random("lm_head.weight", [v, h]));
+            tensors.Add(Random(MoeTensorNames.LmHead, [v, h]));
         }
 
         StreamingCheckpointWriter.Write(directory, tensors, maxShardBytes);

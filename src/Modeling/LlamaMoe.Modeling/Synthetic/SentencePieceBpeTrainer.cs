@@ -1,4 +1,5 @@
 using System.Text;
+using LlamaMoe.Modeling.Import;
 
 namespace LlamaMoe.Modeling.Synthetic;
 

@@ -27,17 +27,20 @@ public sealed record SyntheticExample(SyntheticDomain Domain, string Question, s
 /// <param name="EvalExamplesPerDomain">Held-out questions per domain, disjoint from training.</param>
 public sealed record SyntheticCorpusOptions(int Seed = 1, int People = 16, int TrainExamplesPerDomain = 600, int EvalExamplesPerDomain = 50)
 {
+    /// <summary>LMOE3201: synthetic corpus options out of range.</summary>
+    public const string InvalidOptionsCode = "LMOE3201";
+
     /// <summary>Throws a coded error when a size is out of range.</summary>
     public void Validate()
     {
         if (People is < 2 or > 64)
         {
-            throw new LlamaMoeException("LMOE3201", $"people must be between 2 and 64, got {People}", key: "people");
+            throw new LlamaMoeException(InvalidOptionsCode, $"people must be between 2 and 64, got {People}", key: "people");
         }
 
         if (TrainExamplesPerDomain < 1 || EvalExamplesPerDomain < 1)
         {
-            throw new LlamaMoeException("LMOE3201", "train and eval example counts must be at least 1", key: "train-examples");
+            throw new LlamaMoeException(InvalidOptionsCode, "train and eval example counts must be at least 1", key: "train-examples");
         }
     }
 }

@@ -73,7 +73,7 @@ public sealed class EvalCommand : ICliCommand
 
         if (!File.Exists(data) && !Directory.Exists(data))
         {
-            throw new LlamaMoeException("LMOE3803", "the evaluation data file does not exist", data);
+            throw new LlamaMoeException(GenerationErrorCodes.DataFileMissing, "the evaluation data file does not exist", data);
         }
 
         var tokenizer = TokenizerLoader.Load(directory);

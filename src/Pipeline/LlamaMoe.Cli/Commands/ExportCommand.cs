@@ -41,7 +41,7 @@ public sealed class ExportCommand : ICliCommand
         };
         if (format == "gguf" && Directory.Exists(output))
         {
-            throw new LlamaMoeException("LMOE0912", "--out names an existing directory, but a GGUF export writes one file", output, "--out",
+            throw new LlamaMoeException(CommandLinePaths.OutputIsDirectoryCode, "--out names an existing directory, but a GGUF export writes one file", output, "--out",
                 "Name the .gguf file to write, for example DIR/model.gguf.");
         }
 

@@ -36,7 +36,7 @@ public sealed class SchemaCommand : ICliCommand
         }
         else
         {
-            Pipeline.Store.AtomicFile.WriteAllText(output, text);
+            AtomicFile.WriteAllText(output, text);
             Console.WriteLine(TerminalText.Escape($"wrote {output}"));
         }
 

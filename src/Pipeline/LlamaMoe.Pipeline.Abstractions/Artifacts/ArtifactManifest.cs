@@ -65,7 +65,7 @@ public sealed record ArtifactManifest
         }
         catch (Exception ex) when (ex is JsonException or IOException)
         {
-            throw new LlamaMoeException("LMOE0080", $"the artifact manifest cannot be read: {ex.Message}", path,
+            throw new LlamaMoeException(ContractErrorCodes.ArtifactManifestUnreadable, $"the artifact manifest cannot be read: {ex.Message}", path,
                 advice: "Delete the artifact folder (or run 'llama-moe gc') and run the pipeline again.", inner: ex);
         }
     }

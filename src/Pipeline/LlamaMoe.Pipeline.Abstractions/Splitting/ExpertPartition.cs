@@ -59,7 +59,7 @@ public sealed record ModelPartition(
         }
         catch (Exception ex) when (ex is JsonException or IOException)
         {
-            throw new LlamaMoeException("LMOE0081", $"the expert partition cannot be read: {ex.Message}", path,
+            throw new LlamaMoeException(ContractErrorCodes.PartitionUnreadable, $"the expert partition cannot be read: {ex.Message}", path,
                 advice: "Rebuild the split stage with 'llama-moe run --force STAGE'.", inner: ex);
         }
     }

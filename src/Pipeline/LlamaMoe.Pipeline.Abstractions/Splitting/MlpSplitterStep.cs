@@ -22,10 +22,10 @@ public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>, IMlpSp
     {
         var models = context.InputsOfKind(ArtifactKinds.DenseModel);
         var modelDirectory = models.Count > 0 ? models[0].Directory
-            : options.Model ?? throw new LlamaMoeException("LMOE0057", $"stage '{context.StageId}' has no model to split",
+            : options.Model ?? throw new LlamaMoeException(ContractErrorCodes.NoModel, $"stage '{context.StageId}' has no model to split",
                 key: "model", advice: "Add a dense-model stage to 'needs' or set 'with: { model: PATH }'.");
         var source = context.Services.GetServices<IMlpWeightSource>().FirstOrDefault(s => s.CanRead(modelDirectory))
-            ?? throw new LlamaMoeException("LMOE1052", "no registered weight source can read this model folder", modelDirectory,
+            ?? throw new LlamaMoeException(ContractErrorCodes.NoWeightSource, "no registered weight source can read this model folder", modelDirectory,
                 advice: "Load the plugin assembly that reads this model format through 'plugins:'.");
         var splitter = CreateSplitter(options);
         var layers = new List<ExpertPartition>();
@@ -39,7 +39,7 @@ public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>, IMlpSp
             var problem = partition.Experts.Count != options.Experts ? $"returned {partition.Experts.Count} experts, expected {options.Experts}" : partition.Check(layer.Intermediate);
             if (problem is not null)
             {
-                throw new LlamaMoeException("LMOE2050", $"the splitter's partition of layer {layer.LayerIndex} is invalid: {problem}", key: context.StageId);
+                throw new LlamaMoeException(ContractErrorCodes.InvalidPartition, $"the splitter's partition of layer {layer.LayerIndex} is invalid: {problem}", key: context.StageId);
             }
 
             layers.Add(partition);

@@ -42,12 +42,12 @@ public static class MlpWeightsFolder
         }
         catch (Exception ex) when (ex is JsonException or IOException)
         {
-            throw new LlamaMoeException("LMOE1050", $"the MLP weights header cannot be read: {ex.Message}", headerPath, inner: ex);
+            throw new LlamaMoeException(ContractErrorCodes.MlpWeightsHeaderInvalid, $"the MLP weights header cannot be read: {ex.Message}", headerPath, inner: ex);
         }
 
         if (header.Hidden <= 0 || header.Intermediate <= 0 || header.Layers <= 0 || (long)header.Hidden * header.Intermediate > int.MaxValue)
         {
-            throw new LlamaMoeException("LMOE1050", "the MLP weights header has a non-positive or oversized shape", headerPath);
+            throw new LlamaMoeException(ContractErrorCodes.MlpWeightsHeaderInvalid, "the MLP weights header has a non-positive or oversized shape", headerPath);
         }
 
         var count = header.Hidden * header.Intermediate;
@@ -70,10 +70,10 @@ public static class MlpWeightsFolder
 
     private static float[] ReadFloats(string path, int count)
     {
-        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new LlamaMoeException("LMOE1051", "an MLP weights file is missing", path);
+        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new LlamaMoeException(ContractErrorCodes.MlpWeightsFileInvalid, "an MLP weights file is missing", path);
         if (bytes.Length != count * sizeof(float))
         {
-            throw new LlamaMoeException("LMOE1051", $"expected {count * sizeof(float)} bytes, found {bytes.Length}", path);
+            throw new LlamaMoeException(ContractErrorCodes.MlpWeightsFileInvalid, $"expected {count * sizeof(float)} bytes, found {bytes.Length}", path);
         }
 
         return MemoryMarshal.Cast<byte, float>(bytes).ToArray();

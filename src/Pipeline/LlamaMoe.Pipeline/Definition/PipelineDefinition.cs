@@ -28,7 +28,7 @@ public sealed record PipelineDefinition
     public int Seed { get; init; }
 
     /// <summary>The requested device (<c>device:</c>: auto, cpu or cuda; default auto).</summary>
-    public string Device { get; init; } = "auto";
+    public string Device { get; init; } = DeviceNames.Auto;
 
     /// <summary>
     /// CPU threads for tensor work (<c>threads:</c>; null = auto, the runtime's default of one per core). Tiny models

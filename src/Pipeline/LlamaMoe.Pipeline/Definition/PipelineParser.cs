@@ -120,13 +120,13 @@ public static partial class PipelineParser
                     seedScalar.Quoted ? "Write the seed without quotes." : null));
             }
 
-            var device = settings.DeviceOverride ?? "auto";
+            var device = settings.DeviceOverride ?? DeviceNames.Auto;
             if (settings.DeviceOverride is null && top.Get("device") is { } deviceNode && Scalar(deviceNode, "device") is { } deviceScalar)
             {
                 device = deviceScalar.Value;
-                if (device is not ("auto" or "cpu" or "cuda"))
+                if (!DeviceNames.IsKnown(device))
                 {
-                    diagnostics.Add(deviceScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'device' must be auto, cpu or cuda, found '{device}'", Suggestions.DidYouMean(device, ["auto", "cpu", "cuda"])));
+                    diagnostics.Add(deviceScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'device' must be auto, cpu or cuda, found '{device}'", Suggestions.DidYouMean(device, DeviceNames.All)));
                 }
             }
 

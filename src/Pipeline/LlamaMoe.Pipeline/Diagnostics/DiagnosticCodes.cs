@@ -123,6 +123,9 @@ public static class DiagnosticCodes
     /// <summary>A store object does not match its digest (warning; it is removed and rebuilt).</summary>
     public const string StoreObjectCorrupt = "LMOE0075";
 
+    /// <summary>A step asked for the artifact of a stage it does not need.</summary>
+    public const string UndeclaredInput = "LMOE0074";
+
     /// <summary>A key file or object folder of the store is a link or names something outside the store (warning; refused, the stage reruns).</summary>
     public const string StoreEscape = "LMOE0076";
 }

@@ -41,7 +41,7 @@ internal sealed class StepContext : IStepContext, IStepProgress, IStepLog
         where T : StepOptions => (T)Options;
 
     public ArtifactHandle Input(string stageId) =>
-        Inputs.FirstOrDefault(i => i.StageId == stageId) ?? throw new LlamaMoeException("LMOE0074", $"stage '{StageId}' asked for the artifact of '{stageId}', which it does not need", key: StageId, advice: $"Add '{stageId}' to needs.");
+        Inputs.FirstOrDefault(i => i.StageId == stageId) ?? throw new LlamaMoeException(Diagnostics.DiagnosticCodes.UndeclaredInput, $"stage '{StageId}' asked for the artifact of '{stageId}', which it does not need", key: StageId, advice: $"Add '{stageId}' to needs.");
 
     public IReadOnlyList<ArtifactHandle> InputsOfKind(string kind) => Inputs.Where(i => i.Kind == kind).ToList();
 

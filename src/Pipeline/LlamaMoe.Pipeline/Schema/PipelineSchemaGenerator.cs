@@ -77,7 +77,7 @@ public static class PipelineSchemaGenerator
                 ["plugins"] = new JsonObject { ["type"] = "array", ["description"] = "Extra plugin assemblies or folders, relative to the pipeline file.", ["items"] = new JsonObject { ["type"] = "string" } },
                 ["store"] = new JsonObject { ["type"] = "string", ["description"] = "The artifact store folder (default .llamamoe beside the pipeline)." },
                 ["seed"] = new JsonObject { ["type"] = "integer" },
-                ["device"] = new JsonObject { ["enum"] = new JsonArray("auto", "cpu", "cuda") },
+                ["device"] = new JsonObject { ["enum"] = new JsonArray(DeviceNames.All.Select(name => (JsonNode?)name).ToArray()) },
                 ["threads"] = new JsonObject
                 {
                     ["description"] = "CPU threads for tensor work: auto (one per core) or a number; 1 is fastest for tiny models.",

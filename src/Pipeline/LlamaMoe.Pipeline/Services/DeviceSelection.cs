@@ -7,12 +7,7 @@ public sealed class DeviceSelection : IDeviceSelection
     public DeviceSelection(string requested, Func<bool> cudaAvailable)
     {
         Requested = requested;
-        Kind = requested switch
-        {
-            "cpu" => "cpu",
-            "cuda" => "cuda",
-            _ => cudaAvailable() ? "cuda" : "cpu",
-        };
+        Kind = DeviceNames.Resolve(requested, cudaAvailable);
     }
 
     /// <inheritdoc />

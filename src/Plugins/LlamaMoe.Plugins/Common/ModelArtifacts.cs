@@ -19,7 +19,7 @@ internal static class ModelArtifacts
     public static Device DeviceOf(IStepContext context, ScalarType compute = ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
-        var device = context.Device == "cuda" ? CUDA : CPU;
+        var device = context.Device == DeviceNames.Cuda ? CUDA : CPU;
         context.ReportDevice(DeviceDescription.Of(device, compute));
         return device;
     }

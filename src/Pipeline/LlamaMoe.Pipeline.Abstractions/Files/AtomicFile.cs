@@ -1,6 +1,9 @@
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe;
 
-/// <summary>Writes files atomically: into a temporary sibling, flushed, then renamed over the target.</summary>
+/// <summary>
+/// Writes files atomically: into a temporary sibling, flushed, then renamed over the target. When the writer or the
+/// rename fails the temporary file is deleted and the old target is left as it was. The one implementation for every assembly.
+/// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="write"/>'s output to <paramref name="path"/> atomically.</summary>
@@ -44,7 +47,7 @@ public static class AtomicFile
         {
             File.Delete(path);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: a leftover temp file never replaces the target.
         }

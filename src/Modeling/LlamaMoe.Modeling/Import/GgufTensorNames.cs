@@ -1,0 +1,42 @@
+namespace LlamaMoe.Modeling.Import;
+
+/// <summary>
+/// The one table between llama.cpp's GGUF tensor names and Hugging Face LLaMA names, used by both the GGUF importer and
+/// the GGUF exporter. Per-layer names are relative to <c>blk.{i}.</c> (GGUF) and <c>model.layers.{i}.</c> (Hugging Face).
+/// </summary>
+public static class GgufTensorNames
+{
+    /// <summary>GGUF token embedding; Hugging Face <c>model.embed_tokens.weight</c>.</summary>
+    public const string Embedding = "token_embd.weight";
+
+    /// <summary>GGUF final norm; Hugging Face <c>model.norm.weight</c>.</summary>
+    public const string FinalNorm = "output_norm.weight";
+
+    /// <summary>GGUF output projection; Hugging Face <c>lm_head.weight</c>.</summary>
+    public const string Output = "output.weight";
+
+    /// <summary>GGUF attention query projection (rows in the interleaved RoPE layout).</summary>
+    public const string AttentionQuery = "attn_q.weight";
+
+    /// <summary>GGUF attention key projection (rows in the interleaved RoPE layout).</summary>
+    public const string AttentionKey = "attn_k.weight";
+
+    /// <summary>Norms and attention projections of a layer, in the order the exporter writes them.</summary>
+    public static IReadOnlyList<(string Gguf, string Hf)> AttentionAndNorms { get; } =
+    [
+        ("attn_norm.weight", "input_layernorm.weight"), (AttentionQuery, "self_attn.q_proj.weight"), (AttentionKey, "self_attn.k_proj.weight"),
+        ("attn_v.weight", "self_attn.v_proj.weight"), ("attn_output.weight", "self_attn.o_proj.weight"), ("ffn_norm.weight", "post_attention_layernorm.weight"),
+    ];
+
+    /// <summary>A dense layer's MLP projections (gate, up, down), in the order the exporter writes them.</summary>
+    public static IReadOnlyList<(string Gguf, string Hf)> DenseMlp { get; } =
+    [
+        ("ffn_gate.weight", "mlp.gate_proj.weight"), ("ffn_up.weight", "mlp.up_proj.weight"), ("ffn_down.weight", "mlp.down_proj.weight"),
+    ];
+
+    /// <summary>Every tensor of a dense layer: <see cref="AttentionAndNorms"/> then <see cref="DenseMlp"/>.</summary>
+    public static IReadOnlyList<(string Gguf, string Hf)> DenseLayer { get; } = [.. AttentionAndNorms, .. DenseMlp];
+
+    /// <summary><c>blk.{layer}.{name}</c>.</summary>
+    public static string Block(int layer, string name) => $"blk.{layer}.{name}";
+}
