@@ -65,11 +65,32 @@ public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions
                 }
 
                 statistics = LayerStatistics.From(calibration.Layers[layer.LayerIndex]);
+                CheckStatistics(method, statistics, layer.LayerIndex, options.Experts);
             }
 
             return Split(layer, statistics, options.Experts, layerSeed, sized?.Residual ?? 0, sized?.Sizes, settings);
         }, seed, AllowsOverlap, calibration?.Layers.Count ?? 0, cancellationToken);
         return Task.CompletedTask;
+    }
+
+    // The pipeline's own diagnostics for a calibration stage that lacks what the method reads (LMOE2403) or covers other experts (LMOE2405).
+    private static void CheckStatistics(ISplitMethod method, LayerStatistics statistics, int layer, int experts)
+    {
+        if (method.NeedsCoactivation && statistics.Coactivation is null)
+        {
+            throw CalibrationInput.Lacks(layer, "co-activation graph", "Run 'calibrate' with 'coactivation: true' and put it in needs.");
+        }
+
+        if (method.NeedsImportance && statistics.Importance is null)
+        {
+            throw CalibrationInput.Lacks(layer, "per-cluster importance", "Run 'calibrate' with 'importance: true' (after a router-init/kmeans stage) and put it in needs.");
+        }
+
+        if (method.NeedsImportance && statistics.Importance!.Count != experts)
+        {
+            throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch, $"the calibration's importance covers {statistics.Importance.Count} clusters, the split asks for {experts} experts",
+                key: "experts", advice: "Calibrate the importance with a router of the same expert count.");
+        }
     }
 
     private PublicPartition Split(MlpLayerWeights layer, LayerStatistics? statistics, int experts, int seed, int residual, IReadOnlyList<int>? sizes, SplitSettings settings)
