@@ -18,6 +18,9 @@ public interface ISplitMethod
     /// <summary>Whether the method needs the co-activation graph.</summary>
     bool NeedsCoactivation { get; }
 
+    /// <summary>Whether the method reads the dense MLP weights (through <see cref="SplitRequest.ReadRows"/>); the others never load them.</summary>
+    bool ReadsWeights { get; }
+
     /// <summary>Whether the method can keep a residual (always-on) expert.</summary>
     bool SupportsResidual { get; }
 

@@ -55,19 +55,38 @@ public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>, IMlpSp
         {
             cancellationToken.ThrowIfCancellationRequested();
             intermediate = layer.Intermediate;
-            var partition = splitLayer(layer, ConstructionSeed.ForLayer(seed, layer.LayerIndex));
-            var problem = partition.Experts.Count != options.Experts ? $"returned {partition.Experts.Count} experts, expected {options.Experts}"
-                : allowsOverlap ? partition.Experts.SelectMany(e => e).Concat(partition.Residual).Any(n => n < 0 || n >= intermediate) ? "a neuron index is out of range" : null
-                : partition.Check(layer.Intermediate);
-            if (problem is not null)
-            {
-                throw new LlamaMoeException("LMOE2050", $"the splitter's partition of layer {layer.LayerIndex} is invalid: {problem}", key: context.StageId);
-            }
-
-            layers.Add(partition);
+            layers.Add(Checked(context, options, layer.LayerIndex, layer.Intermediate, splitLayer(layer, ConstructionSeed.ForLayer(seed, layer.LayerIndex)), allowsOverlap));
             context.Progress.Report(layers.Count, layerCount, $"layer {layer.LayerIndex}");
         }
 
+        WritePartition(context, options, intermediate, layers);
+    }
+
+    /// <summary>Returns <paramref name="partition"/> after checking it (LMOE2050 when it has the wrong expert count or bad indices).</summary>
+    /// <param name="context">The stage context.</param>
+    /// <param name="options">The step options (the expected expert count).</param>
+    /// <param name="layer">The layer index, for the message.</param>
+    /// <param name="intermediate">I, the layer's neuron count.</param>
+    /// <param name="partition">The layer's partition.</param>
+    /// <param name="allowsOverlap">Whether experts may share neurons and leave some out (only ranges are checked then).</param>
+    protected static ExpertPartition Checked(IStepContext context, TOptions options, int layer, int intermediate, ExpertPartition partition, bool allowsOverlap)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(partition);
+        var problem = partition.Experts.Count != options.Experts ? $"returned {partition.Experts.Count} experts, expected {options.Experts}"
+            : allowsOverlap ? partition.Experts.SelectMany(e => e).Concat(partition.Residual).Any(n => n < 0 || n >= intermediate) ? "a neuron index is out of range" : null
+            : partition.Check(intermediate);
+        return problem is null ? partition
+            : throw new LlamaMoeException("LMOE2050", $"the splitter's partition of layer {layer} is invalid: {problem}", key: context.StageId);
+    }
+
+    /// <summary>Writes <c>partition.json</c> and the <c>experts</c> and <c>layers</c> outputs.</summary>
+    protected static void WritePartition(IStepContext context, TOptions options, int intermediate, IReadOnlyList<ExpertPartition> layers)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(layers);
         new ModelPartition(intermediate, layers).Write(context.OutputDirectory);
         context.Outputs["experts"] = options.Experts.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Outputs["layers"] = layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -12,6 +12,8 @@ namespace LlamaMoe.Plugins.Construction;
 /// <c>llama-moe convert --split</c> uses too) with the layer seed <see cref="ConstructionSeed.ForLayer"/>(seed, layer),
 /// where seed is the step's <c>seed</c> option or the pipeline seed. A calibration stage in needs is required by the
 /// calibrated methods and, when present, also informs the residual choice of the others (the most active sets).
+/// Methods that read no weights (all but clustering) take a dense LLaMA's shapes from <c>config.json</c> and never load
+/// its MLP weights; other model folders are read through the registered <see cref="IMlpWeightSource"/>s.
 /// </summary>
 /// <typeparam name="TOptions">The options.</typeparam>
 public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions>
@@ -42,7 +44,7 @@ public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions
     public override PublicPartition SplitLayer(MlpLayerWeights layer, int experts, int seed)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        return Split(layer, StatisticsOf(layer), experts, seed, 0, null, SplitSettings.Default);
+        return Split(layer.LayerIndex, layer.Intermediate, layer.Hidden, rows => (rows == MlpRows.Gate ? layer.Gate : layer.Up).ToArray(), StatisticsOf(layer), experts, seed, 0, null, SplitSettings.Default);
     }
 
     /// <inheritdoc />
@@ -53,24 +55,50 @@ public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions
         var sized = options as SizedSplitOptions;
         var seed = (options as SeededSplitOptions)?.Seed ?? context.Services.GetRequiredService<ISeedSource>().Seed;
         var settings = SettingsOf(options);
-        SplitEveryLayer(context, options, (layer, layerSeed) =>
+        PublicPartition SplitOne(int layer, int intermediate, int hidden, int layerSeed, Func<MlpRows, float[]> readRows) =>
+            Split(layer, intermediate, hidden, readRows, StatisticsFor(context, calibration, method, layer, intermediate, options.Experts), options.Experts, layerSeed, sized?.Residual ?? 0, sized?.Sizes, settings);
+
+        var modelDirectory = ModelDirectoryOf(context, options);
+        if (method.ReadsWeights || !DenseModelConfig.IsDenseLlama(modelDirectory))
         {
-            LayerStatistics? statistics = null;
-            if (calibration is not null)
-            {
-                if (layer.LayerIndex >= calibration.Layers.Count || calibration.IntermediateSize != layer.Intermediate)
-                {
-                    throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch, $"the calibration ({calibration.Layers.Count} layers, I={calibration.IntermediateSize}) does not fit layer {layer.LayerIndex} (I={layer.Intermediate})",
-                        key: context.StageId, advice: "Calibrate the same dense model that is split.");
-                }
+            SplitEveryLayer(context, options, (layer, layerSeed) =>
+                SplitOne(layer.LayerIndex, layer.Intermediate, layer.Hidden, layerSeed, rows => (rows == MlpRows.Gate ? layer.Gate : layer.Up).ToArray()), seed, AllowsOverlap, calibration?.Layers.Count ?? 0, cancellationToken);
+            return Task.CompletedTask;
+        }
 
-                statistics = LayerStatistics.From(calibration.Layers[layer.LayerIndex]);
-                CheckStatistics(method, statistics, layer.LayerIndex, options.Experts);
-            }
+        // The method never reads weights: take the shapes from config.json and leave the checkpoint unread.
+        var config = DenseModelConfig.Read(modelDirectory);
+        var layers = new List<PublicPartition>();
+        for (var layer = 0; layer < config.NumHiddenLayers; layer++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var partition = SplitOne(layer, config.IntermediateSize, config.HiddenSize, ConstructionSeed.ForLayer(seed, layer),
+                _ => throw new InvalidOperationException($"split method '{method.Name}' says it reads no weights"));
+            layers.Add(Checked(context, options, layer, config.IntermediateSize, partition, AllowsOverlap));
+            context.Progress.Report(layers.Count, config.NumHiddenLayers, $"layer {layer}");
+        }
 
-            return Split(layer, statistics, options.Experts, layerSeed, sized?.Residual ?? 0, sized?.Sizes, settings);
-        }, seed, AllowsOverlap, calibration?.Layers.Count ?? 0, cancellationToken);
+        WritePartition(context, options, config.IntermediateSize, layers);
         return Task.CompletedTask;
+    }
+
+    // The layer's statistics from the calibration input (null without one), checked against the layer and the method.
+    private static LayerStatistics? StatisticsFor(IStepContext context, CalibrationArtifact? calibration, ISplitMethod method, int layer, int intermediate, int experts)
+    {
+        if (calibration is null)
+        {
+            return null;
+        }
+
+        if (layer >= calibration.Layers.Count || calibration.IntermediateSize != intermediate)
+        {
+            throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch, $"the calibration ({calibration.Layers.Count} layers, I={calibration.IntermediateSize}) does not fit layer {layer} (I={intermediate})",
+                key: context.StageId, advice: "Calibrate the same dense model that is split.");
+        }
+
+        var statistics = LayerStatistics.From(calibration.Layers[layer]);
+        CheckStatistics(method, statistics, layer, experts);
+        return statistics;
     }
 
     // The pipeline's own diagnostics for a calibration stage that lacks what the method reads (LMOE2403) or covers other experts (LMOE2405).
@@ -93,9 +121,9 @@ public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions
         }
     }
 
-    private PublicPartition Split(MlpLayerWeights layer, LayerStatistics? statistics, int experts, int seed, int residual, IReadOnlyList<int>? sizes, SplitSettings settings)
+    private PublicPartition Split(int layer, int intermediate, int hidden, Func<MlpRows, float[]> readRows, LayerStatistics? statistics, int experts, int seed, int residual, IReadOnlyList<int>? sizes, SplitSettings settings)
     {
-        var request = new SplitRequest(layer.LayerIndex, layer.Intermediate, layer.Hidden, experts, seed, statistics, rows => (rows == MlpRows.Gate ? layer.Gate : layer.Up).ToArray())
+        var request = new SplitRequest(layer, intermediate, hidden, experts, seed, statistics, readRows)
         {
             ResidualExperts = residual,
             Sizes = sizes,

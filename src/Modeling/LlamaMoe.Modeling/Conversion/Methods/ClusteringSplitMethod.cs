@@ -15,6 +15,9 @@ public sealed class ClusteringSplitMethod : ISplitMethod
     public bool NeedsCoactivation => false;
 
     /// <inheritdoc />
+    public bool ReadsWeights => true;
+
+    /// <inheritdoc />
     public bool SupportsResidual => true;
 
     /// <inheritdoc />

@@ -15,6 +15,9 @@ public sealed class CoactivationSplitMethod : ISplitMethod
     public bool NeedsCoactivation => true;
 
     /// <inheritdoc />
+    public bool ReadsWeights => false;
+
+    /// <inheritdoc />
     public bool SupportsResidual => true;
 
     /// <inheritdoc />

@@ -16,6 +16,9 @@ public sealed class GradientSplitMethod : ISplitMethod
     public bool NeedsCoactivation => false;
 
     /// <inheritdoc />
+    public bool ReadsWeights => false;
+
+    /// <inheritdoc />
     public bool SupportsResidual => true;
 
     /// <inheritdoc />

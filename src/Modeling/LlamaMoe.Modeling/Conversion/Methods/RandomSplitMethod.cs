@@ -15,6 +15,9 @@ public sealed class RandomSplitMethod : ISplitMethod
     public bool NeedsCoactivation => false;
 
     /// <inheritdoc />
+    public bool ReadsWeights => false;
+
+    /// <inheritdoc />
     public bool SupportsResidual => true;
 
     /// <inheritdoc />

@@ -15,6 +15,9 @@ public sealed class SharingSplitMethod : ISplitMethod
     public bool NeedsCoactivation => false;
 
     /// <inheritdoc />
+    public bool ReadsWeights => false;
+
+    /// <inheritdoc />
     public bool SupportsResidual => false;
 
     /// <inheritdoc />
