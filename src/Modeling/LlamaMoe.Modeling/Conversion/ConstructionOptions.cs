@@ -11,7 +11,7 @@ namespace LlamaMoe.Modeling.Conversion;
 /// <param name="ContractFirst">Leading layers kept dense.</param>
 /// <param name="ContractLast">Trailing layers kept dense.</param>
 /// <param name="ScaleFactor">Scale of the routed experts; null for the default: E/k without residual, 1.0 with one (v2's values).</param>
-/// <param name="Seed">Seed of random splits, random routers and token rows.</param>
+/// <param name="Seed">Seed of every split and router: layer l uses <see cref="LlamaMoe.Pipeline.ConstructionSeed.ForLayer"/>(seed, l).</param>
 /// <param name="Weights">Routing weights written to the config (v2: softmax renormalised over the top-k).</param>
 /// <param name="Network">Router network.</param>
 /// <param name="SharingExpertSize">Neurons per expert for the sharing split; null for I/E.</param>
@@ -24,29 +24,29 @@ public sealed record ConstructionOptions(
     int ContractFirst = 0,
     int ContractLast = 0,
     double? ScaleFactor = null,
-    long Seed = 0,
+    int Seed = 0,
     RoutingWeights Weights = RoutingWeights.SoftmaxRenormalized,
     RouterNetwork Network = RouterNetwork.Linear,
     int? SharingExpertSize = null)
 {
     /// <summary>The split method names.</summary>
-    public static IReadOnlyList<string> SplitMethods { get; } = ["random", "sequential", "clustering", "coactivation", "gradient", "sharing"];
+    public static IReadOnlyList<string> SplitMethods => ConstructionMethods.SplitNames;
 
     /// <summary>The router initialisation names.</summary>
-    public static IReadOnlyList<string> RouterInitializations { get; } = ["random", "kmeans", "tokens"];
+    public static IReadOnlyList<string> RouterInitializations => ConstructionMethods.RouterNames;
 
     /// <summary>The scale factor used: <see cref="ScaleFactor"/> or the default.</summary>
     public double EffectiveScaleFactor => ScaleFactor ?? (ResidualExperts > 0 ? 1.0 : (double)Experts / TopK);
 
     /// <summary>Whether the split or router needs per-cluster importance (a backward pass).</summary>
-    public bool NeedsImportance => Split is "gradient" or "sharing";
+    public bool NeedsImportance => ConstructionMethods.Split(Split).NeedsImportance;
 
     /// <summary>Whether the router or split needs cluster centroids.</summary>
-    public bool NeedsCentroids => NeedsImportance || Router == "kmeans";
+    public bool NeedsCentroids => NeedsImportance || ConstructionMethods.Router(Router).NeedsCentroids;
 
     /// <summary>Whether the split needs the co-activation graph.</summary>
-    public bool NeedsCoactivation => Split == "coactivation";
+    public bool NeedsCoactivation => ConstructionMethods.Split(Split).NeedsCoactivation;
 
     /// <summary>Whether any calibration statistics are needed.</summary>
-    public bool NeedsCalibration => NeedsCentroids || NeedsCoactivation || Router == "tokens";
+    public bool NeedsCalibration => NeedsCentroids || NeedsCoactivation || ConstructionMethods.Router(Router).NeedsCalibration;
 }

@@ -3,15 +3,14 @@ using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Modeling.MoeModel;
-using TorchSharp;
-using static TorchSharp.torch;
+using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Modeling.Conversion;
 
 /// <summary>
 /// Turns <see cref="ConstructionOptions"/> (+ calibration statistics) into per-layer <see cref="MoeLayerPlan"/>s and
 /// <see cref="MoeConversionOptions"/> for <see cref="MoeConverter"/>. Reads the dense MLP weights a layer at a time
-/// (only the clustering split needs them).
+/// (only when the split method asks for them). Split and router methods come from <see cref="ConstructionMethods"/>.
 /// </summary>
 public static class ConstructionPlanner
 {
@@ -33,13 +32,23 @@ public static class ConstructionPlanner
         var config = LlamaConfigJson.Read(Path.Combine(denseDirectory, ModelDirectory.ConfigFileName));
         calibration?.CheckMatches(config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize);
         var layers = ConversionOptions(options).MoeLayers(config.NumHiddenLayers);
-        using var checkpoint = options.Split == "clustering" ? ShardedCheckpoint.Open(denseDirectory) : null;
+        var split = ConstructionMethods.Split(options.Split);
+        var router = ConstructionMethods.Router(options.Router);
+        using var rows = new DenseMlpRows(denseDirectory);
         var plans = new Dictionary<int, MoeLayerPlan>();
         foreach (var layer in layers)
         {
             var stats = calibration?.Layers[layer];
-            var partition = SplitLayer(options, config, layer, stats, checkpoint);
-            plans[layer] = new MoeLayerPlan(partition, RouterWeight(options, config.HiddenSize, layer, stats));
+            var seed = ConstructionSeed.ForLayer(options.Seed, layer);
+            var request = new SplitRequest(layer, config.IntermediateSize, config.HiddenSize, options.Experts, seed, stats is null ? null : LayerStatistics.From(stats), matrix => rows.Read(layer, matrix))
+            {
+                ResidualExperts = options.ResidualExperts,
+                Settings = SplitSettings.Default with { SharingExpertSize = options.SharingExpertSize },
+            };
+            var partition = split.Split(request);
+            var weight = router.Initialize(new RouterRequest(layer, options.Experts, config.HiddenSize, seed, stats));
+            weight.Assignment?.Dispose();
+            plans[layer] = new MoeLayerPlan(partition, weight.Weight);
         }
 
         return plans;
@@ -63,15 +72,8 @@ public static class ConstructionPlanner
     /// <summary>Checks the names and options, and that calibration is given when the split or router needs it (before any model is loaded).</summary>
     public static void Check(ConstructionOptions options, bool hasCalibration)
     {
-        if (!ConstructionOptions.SplitMethods.Contains(options.Split))
-        {
-            throw Unknown($"unknown split method '{options.Split}'", "split", "Use " + string.Join(", ", ConstructionOptions.SplitMethods) + ".");
-        }
-
-        if (!ConstructionOptions.RouterInitializations.Contains(options.Router))
-        {
-            throw Unknown($"unknown router initialisation '{options.Router}'", "router", "Use random, kmeans or tokens.");
-        }
+        var split = ConstructionMethods.Split(options.Split);
+        ConstructionMethods.Router(options.Router);
 
         if (options.Experts < 1 || options.TopK < 1 || options.TopK > options.Experts || options.ResidualExperts < 0)
         {
@@ -79,9 +81,9 @@ public static class ConstructionPlanner
                 key: "experts", advice: "Fix --experts / --top-k / --residual.");
         }
 
-        if (options.Split == "sharing" && options.ResidualExperts > 0)
+        if (!split.SupportsResidual && options.ResidualExperts > 0)
         {
-            throw new LlamaMoeException(ConstructionErrorCodes.InvalidConversionOptions, "the sharing split has no residual variant", key: "residual", advice: "Drop --residual or use the gradient split.");
+            throw new LlamaMoeException(ConstructionErrorCodes.InvalidConversionOptions, $"the {split.Name} split has no residual variant", key: "residual", advice: "Drop --residual or use the gradient split.");
         }
 
         if (options.NeedsCalibration && !hasCalibration)
@@ -91,71 +93,4 @@ public static class ConstructionPlanner
                 advice: "Pass --calibration FILE (and --calibration-format), or use the random/sequential/clustering split with the random router.");
         }
     }
-
-    private static ExpertPartition SplitLayer(ConstructionOptions options, LlamaConfig config, int layer, LayerCalibration? stats, ShardedCheckpoint? checkpoint)
-    {
-        var neurons = config.IntermediateSize;
-        var shares = options.Experts + options.ResidualExperts;
-        var seed = options.Seed + layer;
-        switch (options.Split)
-        {
-            case "gradient":
-                return options.ResidualExperts > 0
-                    ? GradientSplit.GreedyWithResidual(stats!.ImportanceArrays()!, options.ResidualExperts)
-                    : GradientSplit.Greedy(stats!.ImportanceArrays()!);
-            case "sharing":
-                return GradientSplit.Sharing(stats!.ImportanceArrays()!, options.SharingExpertSize ?? neurons / options.Experts);
-            case "random":
-                return WithResidual(SimpleSplits.Random(neurons, shares, seed), options, stats);
-            case "sequential":
-                return WithResidual(SimpleSplits.Sequential(neurons, shares), options, stats);
-            case "coactivation":
-                return WithResidual(CoactivationSplit.Split(stats!.CoactivationArray()!, neurons, shares, seed), options, stats);
-            default:
-                {
-                    float[] rows;
-                    using (var scope = NewDisposeScope())
-                    {
-                        rows = checkpoint!.Read($"model.layers.{layer}.mlp.up_proj.weight").to(ScalarType.Float32).contiguous().data<float>().ToArray(); // (I, H)
-                    }
-
-                    return WithResidual(ClusteringSplit.Split(rows, neurons, config.HiddenSize, shares, seed), options, stats);
-                }
-        }
-    }
-
-    /// <summary>
-    /// From E+N balanced sets, makes the N smallest sets that fire most often (by calibration; the last N without it)
-    /// the residual expert and keeps the other E as routed experts.
-    /// </summary>
-    private static ExpertPartition WithResidual(ExpertPartition sets, ConstructionOptions options, LayerCalibration? stats)
-    {
-        if (options.ResidualExperts == 0)
-        {
-            return sets;
-        }
-
-        // Larger sets first, so the residual always takes sets of the same (smallest) size and every layer gets the
-        // same intermediate_size_residual; among equal sizes, the most active sets become the residual.
-        var frequency = stats?.ActiveFrequency.data<float>().ToArray();
-        var order = Enumerable.Range(0, sets.ExpertCount)
-            .OrderByDescending(e => sets.Experts[e].Length)
-            .ThenBy(e => frequency is null ? 0.0 : sets.Experts[e].Average(n => frequency[n]))
-            .ThenBy(e => e)
-            .ToArray();
-
-        var residual = order.Skip(options.Experts).SelectMany(e => sets.Experts[e]).Order().ToArray();
-        var experts = order.Take(options.Experts).Order().Select(e => sets.Experts[e]).ToArray();
-        return new ExpertPartition(sets.NeuronCount, experts, residual, false);
-    }
-
-    private static Tensor RouterWeight(ConstructionOptions options, int hiddenSize, int layer, LayerCalibration? stats) => options.Router switch
-    {
-        "kmeans" => stats!.Centroids!.clone(), // (E, H)
-        "tokens" => RouterInitialization.RandomTokenRows(stats!.HiddenStates, options.Experts, options.Seed + layer), // (E, H)
-        _ => RouterInitialization.KaimingUniform(options.Experts, hiddenSize, new Generator((ulong)(options.Seed + layer))), // (E, H)
-    };
-
-    private static LlamaMoeException Unknown(string message, string key, string advice) =>
-        new(ConstructionErrorCodes.UnknownMethod, message, key: key, advice: advice);
 }

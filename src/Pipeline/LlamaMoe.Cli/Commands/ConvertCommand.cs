@@ -8,7 +8,9 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.Tokenization;
+using LlamaMoe.Pipeline.Options;
 
 namespace LlamaMoe.Cli.Commands;
 
@@ -29,24 +31,25 @@ public sealed class ConvertCommand : ICliCommand
     private readonly Option<string> outDir = CliOptions.Path("--out", "The MoE model directory to write.", "DIR", required: true);
     private readonly Option<int> experts = CliOptions.Int("--experts", "Routed experts per MoE layer.", 8, minimum: 1, helpName: "E");
     private readonly Option<int> topK = CliOptions.Int("--top-k", "Experts each token is routed to.", 2, minimum: 1, helpName: "K");
-    private readonly Option<string> split = CliOptions.Text("--split", "How the MLP neurons are split: random, sequential, clustering, coactivation, gradient or sharing.", "METHOD", required: true);
-    private readonly Option<string> router = CliOptions.Text("--router", "How the routers are initialised: random, kmeans or tokens.", "METHOD");
+    private readonly Option<string> split = CliOptions.Text("--split", "How the MLP neurons are split: " + string.Join(", ", ConstructionMethods.SplitNames) + " (the split-mlp/* steps).", "METHOD", required: true);
+    private readonly Option<string> router = CliOptions.Text("--router", "How the routers are initialised: " + string.Join(", ", ConstructionMethods.RouterNames) + " (the router-init/* steps).", "METHOD");
     private readonly Option<string> calibrationFile = CliOptions.Path("--calibration", "Text to calibrate on (needed by the calibrated splits and routers).", "FILE");
     private readonly Option<string> calibrationFormat = CliOptions.Choice("--calibration-format", "How the calibration file is read.", "text", "text", "stories", "chat");
     private readonly Option<string> chatTemplate = CliOptions.Choice("--chat-template", "The chat template of chat calibration data.", "llama3", "llama3", "llama2", "plain");
     private readonly Option<int> calibrationSamples = CliOptions.Int("--calibration-samples", "Calibration sequences.", 256, minimum: 1);
     private readonly Option<int> calibrationMaxLength = CliOptions.Int("--calibration-max-length", "Tokens per calibration sequence at most.", 512, minimum: 1);
     private readonly Option<string> saveCalibration = CliOptions.Path("--save-calibration", "Keep the calibration statistics in DIR.", "DIR");
-    private readonly Option<int> residual = CliOptions.Int("--residual", "Shared (always active) residual experts.", 0, minimum: 0);
+    private readonly Option<int> residual = CliOptions.Int("--residual", "Shares of m = I/(experts + N) kept in the always-on residual expert (split-mlp/* 'residual').", 0, minimum: 0);
     private readonly Option<int> contractFirst = CliOptions.Int("--contract-first", "Leave the first N layers dense.", 0, minimum: 0);
     private readonly Option<int> contractLast = CliOptions.Int("--contract-last", "Leave the last N layers dense.", 0, minimum: 0);
     private readonly Option<double?> scale = CliOptions.OptionalDouble("--scale", "Expert output scale factor (default: experts / top-k).", "S");
-    private readonly Option<string> routing = CliOptions.Choice("--routing", "How router scores become weights.", "softmax_renormalized", "softmax_renormalized", "softmax", "softmax_over_topk", "unit");
+    private readonly Option<string> routing = CliOptions.Choice("--routing", "How router scores become weights (the names build-moe's routing-weights takes).", RoutingName(RoutingWeights.SoftmaxRenormalized),
+        [.. Enum.GetValues<RoutingWeights>().Select(RoutingName)]);
     private readonly Option<int?> attentionExperts = CliOptions.OptionalInt("--attention-experts", "Also split attention into N GQA-group experts (LLaMA-MoE v2).", minimum: 1);
     private readonly Option<int?> attentionTopK = CliOptions.OptionalInt("--attention-top-k", "Attention experts per token.", minimum: 1, helpName: "K");
     private readonly Option<int?> attentionSplit = CliOptions.OptionalInt("--attention-split", "Attention experts per KV head (instead of --attention-experts).", minimum: 1, helpName: "F");
     private readonly Option<double?> attentionScale = CliOptions.OptionalDouble("--attention-scale", "Attention expert output scale.", "S");
-    private readonly Option<int> seed = CliOptions.Int("--seed", "Random seed.", 0, helpName: "S");
+    private readonly Option<int> seed = CliOptions.Int("--seed", "Construction seed: layer l is split and routed with seed × 1000003 + l, as the pipeline steps do.", 0, helpName: "S");
     private readonly Option<bool> force = CliOptions.Flag("--force", "Overwrite an existing output directory.");
 
     /// <inheritdoc />
@@ -71,7 +74,7 @@ public sealed class ConvertCommand : ICliCommand
             ContractLast: parse.GetValue(contractLast),
             ScaleFactor: parse.GetValue(scale),
             Seed: parse.GetValue(seed),
-            Weights: MoeRouterSpec.ParseWeights(parse.GetRequiredValue(routing)));
+            Weights: Enum.GetValues<RoutingWeights>().First(w => RoutingName(w) == parse.GetRequiredValue(routing)));
         var calibrationPath = parse.GetValue(calibrationFile);
         var format = parse.GetRequiredValue(calibrationFormat);
         var template = parse.GetRequiredValue(chatTemplate);
@@ -129,6 +132,9 @@ public sealed class ConvertCommand : ICliCommand
         var experts = flags.Experts ?? config.NumKeyValueHeads * flags.Split!.Value;
         return AttentionMoeConversion.OptionsFromCommandLine(config, experts, flags.TopK ?? AttentionMoeConversion.DefaultTopK(experts), flags.Split, flags.Scale);
     }
+
+    // The one user-facing spelling of a routing-weights mode: the kebab-case name pipeline options use (softmax-renormalized).
+    private static string RoutingName(RoutingWeights weights) => KebabCase.From(weights.ToString());
 
     private static LlamaConfig DenseConfig(string dense) => LlamaConfigJson.Read(Path.Combine(dense, ModelDirectory.ConfigFileName));
 

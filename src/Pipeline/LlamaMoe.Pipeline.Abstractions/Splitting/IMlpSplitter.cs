@@ -11,6 +11,6 @@ public interface IMlpSplitter
     /// <summary>Partitions the <c>I</c> intermediate neurons of one layer into <paramref name="experts"/> experts.</summary>
     /// <param name="layer">The layer's weights, row-major: gate and up <c>(I, H)</c>, down <c>(H, I)</c>.</param>
     /// <param name="experts">The number of experts to produce.</param>
-    /// <param name="seed">A seed derived from the pipeline seed and the layer index.</param>
+    /// <param name="seed">The layer's seed, <see cref="ConstructionSeed.ForLayer"/>(pipeline seed, layer index).</param>
     ExpertPartition SplitLayer(MlpLayerWeights layer, int experts, int seed);
 }

@@ -35,7 +35,7 @@ public sealed class CalibrateOptions : CalibrationDataOptions
     public int? Experts { get; set; }
 
     /// <summary>Reservoir seed.</summary>
-    [Option("Seed of the hidden-state sampling and k-means; when absent it derives from the pipeline seed.")]
+    [Option("Seed of the hidden-state sampling and k-means (as convert --seed); the pipeline seed when absent.")]
     public int? Seed { get; set; }
 
     /// <summary>A dense model folder when no dense-model stage is needed.</summary>

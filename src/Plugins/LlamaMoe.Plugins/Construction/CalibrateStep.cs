@@ -18,7 +18,7 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("calibrate", typeof(CalibrateOptions),
     Description = "Record calibration statistics of a dense model: hidden-state samples, neuron stats, co-activation, per-cluster importance.",
-    Version = "1",
+    Version = "2",
     Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.RouterWeights, ArtifactKinds.Dataset, ArtifactKinds.Files],
     Produces = ArtifactKinds.Calibration)]
 public sealed class CalibrateStep : PipelineStep<CalibrateOptions>
@@ -53,7 +53,7 @@ public sealed class CalibrateStep : PipelineStep<CalibrateOptions>
             }
         }
 
-        var seed = options.Seed ?? context.Services.GetRequiredService<ISeedSource>().Derive(context.StageId + "/calibrate");
+        var seed = options.Seed ?? context.Services.GetRequiredService<ISeedSource>().Seed;
         var tokenizer = context.Services.GetRequiredService<ITokenizerCache>().GetOrAdd(Path.GetFullPath(dense), TokenizerLoader.Load);
         var format = options.Format.ToString().ToLowerInvariant();
         var samples = WithinBudget(CalibrationCorpus.Load(options.Data, format, tokenizer, options.Template, options.MaxLength), options.Tokens);

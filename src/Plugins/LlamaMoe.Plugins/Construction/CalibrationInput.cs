@@ -20,6 +20,13 @@ internal static class CalibrationInput
         return CalibrationArtifact.Load(inputs[^1].Directory);
     }
 
+    /// <summary>The last calibration input of the stage, loaded, or null when none is in needs.</summary>
+    public static CalibrationArtifact? LoadOptional(IStepContext context)
+    {
+        var inputs = context.InputsOfKind(ArtifactKinds.Calibration);
+        return inputs.Count == 0 ? null : CalibrationArtifact.Load(inputs[^1].Directory);
+    }
+
     /// <summary>A coded error for a layer whose calibration lacks <paramref name="what"/>.</summary>
     public static LlamaMoeException Lacks(int layer, string what, string advice) =>
         new(ConstructionPluginErrors.CalibrationContent, $"the calibration of layer {layer} has no {what}", key: "calibration", advice: advice);

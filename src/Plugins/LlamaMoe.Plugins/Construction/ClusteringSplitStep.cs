@@ -1,7 +1,5 @@
-using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Pipeline;
-using LlamaMoe.Pipeline.Splitting;
-using PublicPartition = LlamaMoe.Pipeline.Splitting.ExpertPartition;
 
 namespace LlamaMoe.Plugins.Construction;
 
@@ -11,21 +9,15 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("split-mlp/clustering", typeof(ClusteringSplitOptions),
     Description = "Split MLP neurons by balanced k-means of their weight rows (LLaMA-MoE v1 clustering split).",
-    Version = "1",
-    Consumes = [ArtifactKinds.DenseModel],
+    Version = "2",
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.Calibration],
     Produces = ArtifactKinds.ExpertPartition)]
-public sealed class ClusteringSplitStep : MlpSplitterStep<ClusteringSplitOptions>
+public sealed class ClusteringSplitStep : ConstructionSplitStep<ClusteringSplitOptions>
 {
     /// <inheritdoc />
-    public override PublicPartition SplitLayer(MlpLayerWeights layer, int experts, int seed) => Split(layer, experts, seed, new ClusteringSplitOptions());
+    protected override string MethodName => "clustering";
 
     /// <inheritdoc />
-    protected override IMlpSplitter CreateSplitter(ClusteringSplitOptions options) =>
-        new FunctionSplitter((layer, experts, seed) => Split(layer, experts, options.LayerSeed(layer.LayerIndex, seed), options));
-
-    private static PublicPartition Split(MlpLayerWeights layer, int experts, long seed, ClusteringSplitOptions options)
-    {
-        var rows = (options.Weights == ClusteringWeights.Up ? layer.Up : layer.Gate).ToArray(); // (I, H)
-        return PartitionConversion.ToPublic(ClusteringSplit.Split(rows, layer.Intermediate, layer.Hidden, experts, seed, options.Sizes, options.Iterations, options.Normalize));
-    }
+    protected override SplitSettings SettingsOf(ClusteringSplitOptions options) =>
+        new(options.Weights == ClusteringWeights.Gate ? MlpRows.Gate : MlpRows.Up, options.Iterations, options.Normalize);
 }

@@ -1,7 +1,4 @@
-using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
-using LlamaMoe.Pipeline.Splitting;
-using PublicPartition = LlamaMoe.Pipeline.Splitting.ExpertPartition;
 
 namespace LlamaMoe.Plugins.Construction;
 
@@ -12,17 +9,11 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("split-mlp/coactivation", typeof(SeededSplitOptions),
     Description = "Split MLP neurons by a balanced partition of their calibration co-activation graph (LLaMA-MoE v1 graph split).",
-    Version = "1",
+    Version = "2",
     Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.Calibration],
     Produces = ArtifactKinds.ExpertPartition)]
-public sealed class CoactivationSplitStep : CalibratedSplitStep<SeededSplitOptions>
+public sealed class CoactivationSplitStep : ConstructionSplitStep<SeededSplitOptions>
 {
     /// <inheritdoc />
-    public override PublicPartition SplitLayer(MlpLayerWeights layer, int experts, int seed) =>
-        PartitionConversion.ToPublic(CoactivationSplit.Split(Coactivation(layer), layer.Intermediate, experts, seed));
-
-    /// <inheritdoc />
-    protected override IMlpSplitter CreateSplitter(SeededSplitOptions options) =>
-        new FunctionSplitter((layer, experts, seed) =>
-            PartitionConversion.ToPublic(CoactivationSplit.Split(Coactivation(layer), layer.Intermediate, experts, options.LayerSeed(layer.LayerIndex, seed), options.Sizes)));
+    protected override string MethodName => "coactivation";
 }

@@ -1,7 +1,4 @@
-using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
-using LlamaMoe.Pipeline.Splitting;
-using PublicPartition = LlamaMoe.Pipeline.Splitting.ExpertPartition;
 
 namespace LlamaMoe.Plugins.Construction;
 
@@ -12,27 +9,11 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("split-mlp/gradient", typeof(GradientSplitOptions),
     Description = "Split MLP neurons by per-cluster gradient importance, greedy and balanced, optionally with v2's residual expert.",
-    Version = "1",
+    Version = "2",
     Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.Calibration],
     Produces = ArtifactKinds.ExpertPartition)]
-public sealed class GradientSplitStep : CalibratedSplitStep<GradientSplitOptions>
+public sealed class GradientSplitStep : ConstructionSplitStep<GradientSplitOptions>
 {
     /// <inheritdoc />
-    public override PublicPartition SplitLayer(MlpLayerWeights layer, int experts, int seed) => Split(layer, experts, null, 0);
-
-    /// <inheritdoc />
-    protected override IMlpSplitter CreateSplitter(GradientSplitOptions options) =>
-        new FunctionSplitter((layer, experts, _) => Split(layer, experts, options.Sizes, options.Residual));
-
-    private static PublicPartition Split(MlpLayerWeights layer, int experts, IReadOnlyList<int>? sizes, int residual)
-    {
-        var importance = Importance(layer);
-        if (importance.Length != experts)
-        {
-            throw new LlamaMoeException(ConstructionPluginErrors.ArtifactMismatch, $"the calibration's importance covers {importance.Length} clusters, the split asks for {experts} experts",
-                key: "experts", advice: "Calibrate the importance with a router of the same expert count.");
-        }
-
-        return PartitionConversion.ToPublic(residual > 0 ? GradientSplit.GreedyWithResidual(importance, residual) : GradientSplit.Greedy(importance, sizes));
-    }
+    protected override string MethodName => "gradient";
 }

@@ -1,7 +1,5 @@
-using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Pipeline;
-using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;
 
@@ -12,30 +10,14 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("router-init/kmeans", typeof(KMeansRouterInitOptions),
     Description = "Initialise routers with balanced k-means centroids of calibration hidden states (LLaMA-MoE v2), with the token cluster assignment.",
-    Version = "1",
+    Version = "2",
     Consumes = [ArtifactKinds.Calibration],
     Produces = ArtifactKinds.RouterWeights)]
 public sealed class KMeansRouterInitStep : CalibratedRouterInitStep<KMeansRouterInitOptions>
 {
     /// <inheritdoc />
-    protected override string InitName => "kmeans";
+    protected override string MethodName => "kmeans";
 
     /// <inheritdoc />
-    protected override (Tensor Router, Tensor? Assignment) InitializeLayer(LayerCalibration layer, KMeansRouterInitOptions options, long layerSeed, Device device)
-    {
-        var states = layer.HiddenStates.to(device); // (N, H)
-        var given = layer.Centroids;
-        Tensor centroids;
-        if (options.ReuseCentroids && given is not null && given.shape[0] == options.Experts)
-        {
-            centroids = given.to(ScalarType.Float32).clone(); // (E, H)
-        }
-        else
-        {
-            var kmeans = BalancedKMeansOptions.Jittered((int)states.shape[0], options.Experts, options.Jitter, layerSeed, options.Restarts, options.Iterations);
-            centroids = RouterInitialization.KMeansCentroids(states, options.Experts, kmeans).Centroids; // (E, H)
-        }
-
-        return (centroids.cpu(), RouterInitialization.AssignClusters(states, centroids).cpu()); // (E, H), (N)
-    }
+    protected override KMeansRouterSettings KMeansOf(KMeansRouterInitOptions options) => new(options.Jitter, options.Restarts, options.Iterations, options.ReuseCentroids);
 }

@@ -1,7 +1,4 @@
-using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Pipeline;
-using LlamaMoe.Pipeline.Splitting;
-using PublicPartition = LlamaMoe.Pipeline.Splitting.ExpertPartition;
 
 namespace LlamaMoe.Plugins.Construction;
 
@@ -11,17 +8,11 @@ namespace LlamaMoe.Plugins.Construction;
 /// </summary>
 [PipelineStep("split-mlp/random", typeof(SeededSplitOptions),
     Description = "Split every layer's MLP neurons into experts by a seeded random shuffle (LLaMA-MoE v1 random split).",
-    Version = "1",
-    Consumes = [ArtifactKinds.DenseModel],
+    Version = "2",
+    Consumes = [ArtifactKinds.DenseModel, ArtifactKinds.Calibration],
     Produces = ArtifactKinds.ExpertPartition)]
-public sealed class RandomSplitStep : MlpSplitterStep<SeededSplitOptions>
+public sealed class RandomSplitStep : ConstructionSplitStep<SeededSplitOptions>
 {
     /// <inheritdoc />
-    public override PublicPartition SplitLayer(MlpLayerWeights layer, int experts, int seed) =>
-        PartitionConversion.ToPublic(SimpleSplits.Random(layer.Intermediate, experts, seed));
-
-    /// <inheritdoc />
-    protected override IMlpSplitter CreateSplitter(SeededSplitOptions options) =>
-        new FunctionSplitter((layer, experts, seed) =>
-            PartitionConversion.ToPublic(SimpleSplits.Random(layer.Intermediate, experts, options.LayerSeed(layer.LayerIndex, seed), options.Sizes)));
+    protected override string MethodName => "random";
 }

@@ -9,11 +9,14 @@ public class RouterInitOptions : StepOptions
     [Option("Routed experts per layer: the rows of every router matrix.", Required = true, Minimum = 1, Maximum = 1024)]
     public int Experts { get; set; }
 
-    /// <summary>A fixed seed; when absent it derives from the pipeline seed and the stage id.</summary>
-    [Option("Seed of the initialisation; when absent it derives from the pipeline seed.")]
+    /// <summary>A fixed seed; when absent the pipeline seed. Layer l uses <see cref="ConstructionSeed.ForLayer"/>(seed, l).</summary>
+    [Option("Seed of the initialisation (layer l uses seed × 1000003 + l, as convert --seed does); the pipeline seed when absent.")]
     public int? Seed { get; set; }
 
-    /// <summary>The stage's seed: the option, or one derived from the pipeline seed and the stage id.</summary>
-    public long ResolveSeed(IStepContext context) =>
-        Seed ?? ((ISeedSource)context.Services.GetService(typeof(ISeedSource))!).Derive(context.StageId + "/router");
+    /// <summary>The stage's seed: the option, or the pipeline seed.</summary>
+    public int ResolveSeed(IStepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Seed ?? ((ISeedSource)context.Services.GetService(typeof(ISeedSource))!).Seed;
+    }
 }

@@ -10,9 +10,18 @@ public class SizedSplitOptions : MlpSplitterOptions
     [Option("Explicit neurons per expert, one per expert, summing to the intermediate size (minus any residual); balanced when absent.")]
     public List<int>? Sizes { get; set; }
 
+    /// <summary>Shares of m = I/(E+N) given to the always-on residual expert; 0 = none (what <c>convert --residual N</c> sets).</summary>
+    [Option("Shares of m = I/(experts + residual) kept in the always-on residual expert (gradient: v2's common-importance rule; other splits: the most active of experts + residual balanced sets); 0 for none.", Minimum = 0, Maximum = 64)]
+    public int Residual { get; set; }
+
     /// <inheritdoc />
     public override IEnumerable<OptionProblem> Validate()
     {
+        if (Residual > 0 && Sizes is not null)
+        {
+            yield return new OptionProblem("sizes", "explicit sizes cannot be combined with a residual expert (sizes are balanced shares then)", "Remove 'sizes' or set 'residual: 0'.");
+        }
+
         if (Sizes is null)
         {
             yield break;
