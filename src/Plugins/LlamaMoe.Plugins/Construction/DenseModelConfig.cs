@@ -31,7 +31,7 @@ internal static class DenseModelConfig
     {
         var models = context.InputsOfKind(Pipeline.ArtifactKinds.DenseModel);
         return models.Count > 0 ? models[0].Directory
-            : modelOption ?? throw new LlamaMoeException("LMOE0057", $"stage '{context.StageId}' has no dense model",
+            : modelOption ?? throw new LlamaMoeException(LlamaMoe.Pipeline.ContractErrorCodes.NoModel, $"stage '{context.StageId}' has no dense model",
                 key: "model", advice: "Add a dense-model stage to 'needs' or set 'with: { model: PATH }'.");
     }
 }
