@@ -57,21 +57,7 @@ internal sealed class ExternalPipelineFixture : IDisposable
     public string Pipeline(string executor, int maxSteps = 4) => $$"""
         name: external
         stages:
-          dense:
-            uses: import
-            with: { source: {{Quote(SharedData.Stories260KBin)}}, tokenizer: {{Quote(SharedData.Tok512Model)}} }
-          split:
-            uses: split-mlp/sequential
-            needs: [dense]
-            with: { experts: 4 }
-          router:
-            uses: router-init/random
-            needs: [dense]
-            with: { experts: 4 }
-          moe:
-            uses: build-moe
-            needs: [dense, split, router]
-            with: { top-k: 2 }
+        {{PluginFixtures.SequentialStoriesMoeStages}}
           tune:
             uses: train
             needs: [moe]
