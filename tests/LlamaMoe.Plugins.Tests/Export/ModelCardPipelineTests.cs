@@ -17,21 +17,7 @@ public sealed class ModelCardPipelineTests
             name: card
             seed: 7
             stages:
-              dense:
-                uses: import
-                with: { source: {{Quote(SharedData.Stories260KBin)}}, tokenizer: {{Quote(SharedData.Tok512Model)}} }
-              split:
-                uses: split-mlp/sequential
-                needs: [dense]
-                with: { experts: 4 }
-              router:
-                uses: router-init/random
-                needs: [dense]
-                with: { experts: 4 }
-              moe:
-                uses: build-moe
-                needs: [dense, split, router]
-                with: { top-k: 2 }
+            {{PluginFixtures.SequentialStoriesMoeStages}}
               eval:
                 uses: evaluate
                 needs: [dense, moe]
