@@ -57,6 +57,19 @@ internal static class DotnetBuild
             start.Environment.Remove(name);
         }
 
+        return RunCaptured(start, $"{verb} {project}", $"{verb} {Path.GetFileName(project)} {string.Join(' ', extraArguments)}");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (redirected) to completion within 10 minutes, keeping stdout and stderr interleaved as
+    /// they arrive, and echoes the exit code, wall time and output to the test log as <c>--- dotnet LOGNAME</c>.
+    /// </summary>
+    /// <param name="start">The process to run.</param>
+    /// <param name="name">What the timeout failure names after <c>dotnet</c>.</param>
+    /// <param name="logName">What the test log names after <c>dotnet</c>.</param>
+    public static BuildResult RunCaptured(ProcessStartInfo start, string name, string logName)
+    {
+        ArgumentNullException.ThrowIfNull(start);
         var output = new StringBuilder();
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
@@ -67,12 +80,12 @@ internal static class DotnetBuild
         if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {verb} {project} did not finish in 10 minutes:\n{output}");
+            Assert.Fail($"dotnet {name} did not finish in 10 minutes:\n{output}");
         }
 
         process.WaitForExit();
         var result = new BuildResult(process.ExitCode, output.ToString(), watch.Elapsed);
-        TestContext.Out.WriteLine($"--- dotnet {verb} {Path.GetFileName(project)} {string.Join(' ', extraArguments)}: exit {result.ExitCode} in {result.Elapsed.TotalSeconds:F1} s");
+        TestContext.Out.WriteLine($"--- dotnet {logName}: exit {result.ExitCode} in {result.Elapsed.TotalSeconds:F1} s");
         TestContext.Out.WriteLine(result.Output);
         return result;
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using LlamaMoe.Build.Tasks.Tests.Integration;
 using NUnit.Framework;
 
@@ -36,36 +35,7 @@ internal static class DotnetCommand
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
-        var output = new StringBuilder();
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(' ', arguments)} did not finish in 10 minutes:\n{output}");
-        }
-
-        process.WaitForExit();
-        var result = new BuildResult(process.ExitCode, output.ToString(), watch.Elapsed);
-        TestContext.Out.WriteLine($"--- dotnet {string.Join(' ', arguments)}: exit {result.ExitCode} in {result.Elapsed.TotalSeconds:F1} s");
-        TestContext.Out.WriteLine(result.Output);
-        return result;
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
+        var description = string.Join(' ', arguments);
+        return DotnetBuild.RunCaptured(start, description, description);
     }
 }

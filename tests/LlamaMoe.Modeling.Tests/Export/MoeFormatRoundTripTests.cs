@@ -9,32 +9,14 @@ using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Tests.Export;
 
-public sealed class MoeFormatRoundTripTests
+public sealed class MoeFormatRoundTripTests() : ImportedDenseFixture("moe-formats")
 {
-    private static TempDirectory? work;
-    private static LlamaForCausalLM? dense;
-
-    [OneTimeSetUp]
-    public void ImportDense()
-    {
-        TorchRuntime.EnsureLoaded();
-        work = new TempDirectory("moe-formats");
-        dense = LlamaForCausalLM.FromDirectory(MoeTestModels.ImportStories(work.Combine("dense")));
-    }
-
-    [OneTimeTearDown]
-    public void Cleanup()
-    {
-        dense?.Dispose();
-        work?.Dispose();
-    }
-
     [Test]
     public void NativeWriteReadIsBitwiseIdentical()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("native");
+        var dir = Work.Combine("native");
         NativeMoeFormat.Write(checkpoint, dir);
         using var back = NativeMoeFormat.Read(dir);
         Assert.That(back.Config.MoeLayers, Is.EqualTo(new[] { 1, 2, 3 }));
@@ -46,9 +28,9 @@ public sealed class MoeFormatRoundTripTests
     [Test]
     public void MixtralExportFoldsScaleAndReadsBackWithEqualLogits()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 2.0);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("mixtral");
+        var dir = Work.Combine("mixtral");
         MixtralFormat.Write(checkpoint, dir);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
         Assert.That(config["model_type"]!.GetValue<string>(), Is.EqualTo("mixtral"));
@@ -76,26 +58,26 @@ public sealed class MoeFormatRoundTripTests
     [TestCase(0, new[] { 0, 1, 2 }, "LMOE1212")]
     public void MixtralExportRefusesModelsThatDoNotFit(int residual, int[]? moeLayers, string code)
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, residual, moeLayers);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 1.0, residual, moeLayers);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var ex = Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("refused-" + code)));
+        var ex = Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, Work.Combine("refused-" + code)));
         Assert.That(ex!.Code, Is.EqualTo(code));
     }
 
     [Test]
     public void MixtralExportRefusesTanhRouter()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 1.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        Assert.That(Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, work!.Combine("tanh")))!.Code, Is.EqualTo("LMOE1214"));
+        Assert.That(Assert.Throws<LlamaMoeException>(() => MixtralFormat.Write(checkpoint, Work.Combine("tanh")))!.Code, Is.EqualTo("LMOE1214"));
     }
 
     [Test]
     public void LlamaMoeV2KeepsResidualAtLayerLevelAndRoundTrips()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 4.0, residual: 44);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 4.0, residual: 44);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("v2");
+        var dir = Work.Combine("v2");
         LlamaMoeV2Format.Write(checkpoint, dir);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
         Assert.That(config["scale_factor"]!.GetValue<double>(), Is.EqualTo(4.0));
@@ -117,8 +99,8 @@ public sealed class MoeFormatRoundTripTests
     [Test]
     public void LlamaMoeV1HandBuiltCheckpointReadsToAnEquivalentModel()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK, noisy: true);
-        var dir = MoeTestModels.WriteLlamaMoeV1(moe, work!.Combine("v1"), experts: 4, topK: 2, expertSize: 43, scale: 2.0);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 2.0, router: RouterNetwork.TanhMlp, weights: RoutingWeights.SoftmaxOverTopK, noisy: true);
+        var dir = MoeTestModels.WriteLlamaMoeV1(moe, Work.Combine("v1"), experts: 4, topK: 2, expertSize: 43, scale: 2.0);
 
         using var back = LlamaMoeV1Reader.Read(dir);
         Assert.That(back.Config.Router.Network, Is.EqualTo(RouterNetwork.TanhMlp));

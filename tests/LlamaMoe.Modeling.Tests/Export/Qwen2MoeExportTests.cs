@@ -9,33 +9,15 @@ using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Tests.Export;
 
-public sealed class Qwen2MoeExportTests
+public sealed class Qwen2MoeExportTests() : ImportedDenseFixture("qwen2-moe")
 {
-    private static TempDirectory? work;
-    private static LlamaForCausalLM? dense;
-
-    [OneTimeSetUp]
-    public void ImportDense()
-    {
-        TorchRuntime.EnsureLoaded();
-        work = new TempDirectory("qwen2-moe");
-        dense = LlamaForCausalLM.FromDirectory(MoeTestModels.ImportStories(work.Combine("dense")));
-    }
-
-    [OneTimeTearDown]
-    public void Cleanup()
-    {
-        dense?.Dispose();
-        work?.Dispose();
-    }
-
     [Test]
     public void TheResidualVariantExportsAsQwen2MoeWithAZeroGateAndADoubledSharedDownProjection()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 1, 2.0, residual: 44, moeLayers: [1, 2, 3]);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 1, 2.0, residual: 44, moeLayers: [1, 2, 3]);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("layout");
-        ModelExporter.ExportMoe(checkpoint, work.Combine("dense"), "qwen2-moe", dir);
+        var dir = Work.Combine("layout");
+        ModelExporter.ExportMoe(checkpoint, Work.Combine("dense"), "qwen2-moe", dir);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
         Assert.That(config["model_type"]!.GetValue<string>(), Is.EqualTo("qwen2_moe"));
         Assert.That(config["architectures"]![0]!.GetValue<string>(), Is.EqualTo("Qwen2MoeForCausalLM"));
@@ -62,9 +44,9 @@ public sealed class Qwen2MoeExportTests
     [TestCase(2)]
     public void AStockQwen2MoeForwardOfTheExportGivesOurLogits(int topK)
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, topK, 2.0, residual: 44, moeLayers: [1, 2, 3]);
+        using var moe = MoeTestModels.FromDense(Dense, 4, topK, 2.0, residual: 44, moeLayers: [1, 2, 3]);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine($"stock-{topK}");
+        var dir = Work.Combine($"stock-{topK}");
         Qwen2MoeFormat.Write(checkpoint, dir);
         var ours = MoeTestModels.Logits(moe, MoeTestModels.TestIds);
         var stock = StockQwen2MoeForward.Logits(dir, MoeTestModels.TestIds);
@@ -74,9 +56,9 @@ public sealed class Qwen2MoeExportTests
     [Test]
     public void ImportingTheExportGivesBackTheNativeTensorsAndLogits()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 2.0, residual: 44, moeLayers: [1, 2, 3]);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("roundtrip");
+        var dir = Work.Combine("roundtrip");
         Qwen2MoeFormat.Write(checkpoint, dir);
         using var back = ModelExporter.ReadMoe(dir);
         Assert.That(back.Config.MoeLayers, Is.EqualTo(new[] { 1, 2, 3 }));
@@ -92,18 +74,18 @@ public sealed class Qwen2MoeExportTests
     [Test]
     public void AModelWithoutAResidualExpertIsRefused()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 2, 1.0);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 2, 1.0);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var error = Assert.Throws<LlamaMoeException>(() => Qwen2MoeFormat.Write(checkpoint, work!.Combine("no-residual")));
+        var error = Assert.Throws<LlamaMoeException>(() => Qwen2MoeFormat.Write(checkpoint, Work.Combine("no-residual")));
         Assert.That(error!.Code, Is.EqualTo(ExportErrorCodes.QwenNotExpressible));
     }
 
     [Test]
     public void ATrainedNonZeroSharedExpertGateIsRefusedOnImport()
     {
-        using var moe = MoeTestModels.FromDense(dense!, 4, 1, 1.0, residual: 44);
+        using var moe = MoeTestModels.FromDense(Dense, 4, 1, 1.0, residual: 44);
         using var checkpoint = MoeCheckpoint.FromModel(moe, MoeCheckpoint.ConfigOf(moe));
-        var dir = work!.Combine("gate");
+        var dir = Work.Combine("gate");
         Qwen2MoeFormat.Write(checkpoint, dir);
         var file = Directory.GetFiles(dir, "*.safetensors").Single();
         var tensors = new List<KeyValuePair<string, Tensor>>();

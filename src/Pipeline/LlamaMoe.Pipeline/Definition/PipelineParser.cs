@@ -33,7 +33,7 @@ public static partial class PipelineParser
         {
             if (File.Exists(fullPath) && new FileInfo(fullPath).Length > SafeYamlReader.MaxBytes)
             {
-                diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlLimits, $"the file is larger than {SafeYamlReader.MaxBytes / 1024} KiB", fullPath, 1, 1, "Pipelines are small; split the data out into files."));
+                diagnostics.Add(SafeYamlReader.TooLarge(fullPath));
                 return null;
             }
 

@@ -23,7 +23,7 @@ public static class SafeYamlReader
     {
         if (text.Length > MaxBytes)
         {
-            Fail(new SourceLocation(file, 1, 1), DiagnosticCodes.YamlLimits, $"the file is larger than {MaxBytes / 1024} KiB", "Pipelines are small; split the data out into files.");
+            throw new PipelineDiagnosticsException([TooLarge(file)]);
         }
 
         var parser = new Parser(new StringReader(text));
@@ -53,6 +53,11 @@ public static class SafeYamlReader
             return null;
         }
     }
+
+    /// <summary>The LMOE0005 diagnostic for a pipeline file over <see cref="MaxBytes"/>.</summary>
+    /// <param name="file">The file.</param>
+    public static Diagnostic TooLarge(string file) =>
+        new SourceLocation(file, 1, 1).Error(DiagnosticCodes.YamlLimits, $"the file is larger than {MaxBytes / 1024} KiB", "Pipelines are small; split the data out into files.");
 
     private static YNode ReadNode(IParser parser, string file, int depth)
     {
