@@ -38,7 +38,14 @@ public sealed class MoeCheckpoint : IDisposable
         Config = config.Validate();
         Entries = entries;
         this.source = source;
-        byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        byName = new Dictionary<string, StreamedTensor>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (!byName.TryAdd(entry.Name, entry))
+            {
+                throw Mismatch(entry.Name, "appears twice (two source tensors map to one native name)");
+            }
+        }
     }
 
     /// <summary>The native MoE config: <see cref="MoeConfig.Dense"/> is the dense architecture (model_type llama).</summary>
