@@ -42,6 +42,12 @@ public static class ExportErrorCodes
     /// <summary>Qwen2-MoE import: <c>shared_expert_gate</c> is not zero, so the shared expert is not the residual expert.</summary>
     public const string QwenGateNotZero = "LMOE1224";
 
+    /// <summary>
+    /// GGUF export through llama.cpp's qwen2moe architecture: the routing weights are renormalised over the top-k (k &lt; E) or
+    /// unit, while qwen2moe weights the top-k experts by the softmax over all experts without renormalising.
+    /// </summary>
+    public const string GgufRoutingNotExpressible = "LMOE1225";
+
     /// <summary>Unknown export format name, or an invalid export/dump option.</summary>
     public const string UnknownFormat = "LMOE1230";
 }

@@ -8,7 +8,8 @@ namespace LlamaMoe.Modeling.Export;
 /// Writes a GGUF v3 file (little-endian): header, metadata key/values, tensor directory, then the tensor data, every
 /// tensor aligned to <see cref="Alignment"/> bytes (recorded as <c>general.alignment</c>). Tensors are given in torch
 /// layout (outermost dimension first); GGUF stores dimensions innermost first (<c>ne[0]</c>), so they are reversed.
-/// The file is written atomically; tensors are converted and streamed one at a time.
+/// The file is written atomically; tensors are produced (<see cref="StreamedTensor"/>), converted, written and disposed one
+/// at a time, so a writer holds one tensor however large the model.
 /// </summary>
 public sealed class GgufWriter
 {
@@ -21,7 +22,7 @@ public sealed class GgufWriter
     private const uint Magic = 0x46554747; // "GGUF"
     private const uint Version = 3;
     private readonly List<(string Key, GgufValueType Type, GgufValueType ItemType, object Value)> metadata = [];
-    private readonly List<(string Name, Tensor Tensor, GgufTensorType Type)> tensors = [];
+    private readonly List<(StreamedTensor Tensor, GgufTensorType Type)> tensors = [];
     private readonly HashSet<string> keys = new(StringComparer.Ordinal);
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
 
@@ -75,20 +76,28 @@ public sealed class GgufWriter
         return this;
     }
 
-    /// <summary>Adds a tensor (torch layout, at most 4 dimensions), stored as <paramref name="type"/>. The tensor is read when <see cref="Write"/> runs.</summary>
-    public GgufWriter AddTensor(string name, Tensor tensor, GgufTensorType type = GgufTensorType.F32)
+    /// <summary>Adds a tensor (torch layout, at most 4 dimensions), stored as <paramref name="type"/>. The tensor is read when <see cref="Write"/> runs; the caller keeps it.</summary>
+    public GgufWriter AddTensor(string name, Tensor tensor, GgufTensorType type = GgufTensorType.F32) =>
+        AddTensor(StreamedTensor.Of(new(name, tensor)), type);
+
+    /// <summary>
+    /// Adds a tensor declared by name, dtype and shape (torch layout, at most 4 dimensions), stored as <paramref name="type"/>;
+    /// <see cref="Write"/> produces it when its data is written and disposes it right after.
+    /// </summary>
+    public GgufWriter AddTensor(StreamedTensor tensor, GgufTensorType type = GgufTensorType.F32)
     {
+        var name = tensor.Name;
         if (string.IsNullOrEmpty(name) || Encoding.UTF8.GetByteCount(name) > MaxTensorNameBytes || !names.Add(name))
         {
             throw Invalid($"tensor name '{name}' is empty, longer than {MaxTensorNameBytes} bytes, or repeated", name);
         }
 
-        if (tensor.Dimensions is < 1 or > 4 || tensor.shape.Any(d => d <= 0) || !tensor.is_floating_point())
+        if (tensor.Shape.Length is < 1 or > 4 || tensor.Shape.Any(d => d <= 0) || !IsFloatingPoint(tensor.Dtype))
         {
-            throw Invalid($"tensor '{name}' must be a non-empty floating-point tensor of 1 to 4 dimensions, got [{string.Join(", ", tensor.shape)}] {tensor.dtype}", name);
+            throw Invalid($"tensor '{name}' must be a non-empty floating-point tensor of 1 to 4 dimensions, got [{string.Join(", ", tensor.Shape)}] {tensor.Dtype}", name);
         }
 
-        tensors.Add((name, tensor, type));
+        tensors.Add((tensor, type));
         return this;
     }
 
@@ -123,23 +132,23 @@ public sealed class GgufWriter
             }
 
             var offset = 0L;
-            foreach (var (name, tensor, type) in tensors)
+            foreach (var (tensor, type) in tensors)
             {
-                WriteString(w, name);
-                w.Write((uint)tensor.Dimensions);
-                foreach (var dim in tensor.shape.Reverse())
+                WriteString(w, tensor.Name);
+                w.Write((uint)tensor.Shape.Length);
+                foreach (var dim in tensor.Shape.Reverse())
                 {
                     w.Write((ulong)dim); // ne[0] is the innermost dimension
                 }
 
                 w.Write((uint)type);
                 w.Write((ulong)offset);
-                offset = Align(offset + (tensor.numel() * ElementSize(type)));
+                offset = Align(offset + (tensor.Shape.Aggregate(1L, (a, b) => a * b) * ElementSize(type)));
             }
 
             w.Flush();
             Pad(stream);
-            foreach (var (_, tensor, type) in tensors)
+            foreach (var (tensor, type) in tensors)
             {
                 WriteData(stream, tensor, type);
                 Pad(stream);
@@ -208,11 +217,19 @@ public sealed class GgufWriter
         w.Write(bytes);
     }
 
-    private static void WriteData(Stream stream, Tensor tensor, GgufTensorType type)
+    private static bool IsFloatingPoint(ScalarType dtype) => dtype is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;
+
+    private static void WriteData(Stream stream, StreamedTensor declared, GgufTensorType type)
     {
         using var scope = NewDisposeScope();
+        var tensor = declared.Produce();
+        if (!tensor.shape.SequenceEqual(declared.Shape) || !tensor.is_floating_point())
+        {
+            throw Invalid($"tensor '{declared.Name}' was declared [{string.Join(", ", declared.Shape)}] but produced [{string.Join(", ", tensor.shape)}] {tensor.dtype}", declared.Name);
+        }
+
         var target = type switch { GgufTensorType.F32 => ScalarType.Float32, GgufTensorType.F16 => ScalarType.Float16, _ => ScalarType.BFloat16 };
-        var data = tensor.detach().cpu().to_type(target).contiguous();
+        var data = tensor.detach().cpu().to_type(target).contiguous(); // (same shape, stored type)
         if (!BitConverter.IsLittleEndian)
         {
             throw Invalid("the GGUF writer needs a little-endian machine", null);

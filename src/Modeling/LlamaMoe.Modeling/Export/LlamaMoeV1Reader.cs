@@ -22,25 +22,11 @@ public static class LlamaMoeV1Reader
         "dropped_padding", "capacity_factor", "gates",
     };
 
-    /// <summary>Reads the directory.</summary>
-    public static MoeCheckpoint Read(string directory)
-    {
-        var config = ReadConfig(directory);
-        var tensors = CheckpointTensors.ReadAll(directory);
-        var renamed = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (name, tensor) in tensors)
-        {
-            if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
-            {
-                tensor.Dispose(); // old .bin exports carry the RoPE buffer; it is recomputed
-                continue;
-            }
-
-            renamed.Add(new(ToNativeName(name), tensor));
-        }
-
-        return new MoeCheckpoint(config, renamed);
-    }
+    /// <summary>Opens the directory in the native layout (tensors are read when used).</summary>
+    public static MoeCheckpoint Read(string directory) =>
+        CheckpointTensors.Open(directory, ReadConfig(directory), name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)
+            ? null // old .bin exports carry the RoPE buffer; it is recomputed
+            : (ToNativeName(name), 1.0));
 
     /// <summary>
     /// The native config of a v1 directory: config.json plus the expert sizes from the weight headers (no tensor is read).
