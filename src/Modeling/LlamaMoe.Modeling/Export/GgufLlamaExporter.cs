@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.MoeModel;
@@ -49,12 +50,12 @@ public static class GgufLlamaExporter
         }
 
         using var scope = NewDisposeScope();
-        writer.AddTensor(GgufTensorNames.Embedding, Get(MoeTensorNames.Embedding), type);
+        writer.AddTensor(GgufTensorNames.Embedding, Get(DenseTensorNames.Embedding), type);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             foreach (var (gguf, hf) in GgufTensorNames.AttentionAndNorms)
             {
-                var t = Get(MoeTensorNames.InLayer(i, hf));
+                var t = Get(DenseTensorNames.InLayer(i, hf));
                 t = hf switch
                 {
                     "self_attn.q_proj.weight" => RopePermutation.HalvesToInterleaved(t, config.NumAttentionHeads),
@@ -68,7 +69,7 @@ public static class GgufLlamaExporter
             {
                 foreach (var (gguf, hf) in GgufTensorNames.DenseMlp)
                 {
-                    writer.AddTensor(GgufTensorNames.Block(i, gguf), Get(MoeTensorNames.InLayer(i, hf)), type);
+                    writer.AddTensor(GgufTensorNames.Block(i, gguf), Get(DenseTensorNames.InLayer(i, hf)), type);
                 }
 
                 continue;
@@ -82,10 +83,10 @@ public static class GgufLlamaExporter
             writer.AddTensor($"blk.{i}.ffn_down_exps.weight", stack(experts.Select(j => Get(MoeTensorNames.Expert(i, j, "w2"))).ToArray()).mul(scale), type); // (E, H, m)
         }
 
-        writer.AddTensor(GgufTensorNames.FinalNorm, Get(MoeTensorNames.FinalNorm), GgufTensorType.F32);
+        writer.AddTensor(GgufTensorNames.FinalNorm, Get(DenseTensorNames.FinalNorm), GgufTensorType.F32);
         if (!config.TieWordEmbeddings)
         {
-            writer.AddTensor(GgufTensorNames.Output, Get(MoeTensorNames.LmHead), type);
+            writer.AddTensor(GgufTensorNames.Output, Get(DenseTensorNames.LmHead), type);
         }
 
         writer.Write(path);

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -106,7 +107,7 @@ public static class MixtralFormat
         var result = new List<(string, Tensor, bool)>();
         foreach (var (name, tensor) in checkpoint.Tensors)
         {
-            var layer = MoeTensorNames.LayerOf(name);
+            var layer = DenseTensorNames.LayerOf(name);
             var config = checkpoint.Config;
             var scale = layer >= 0 && config.IsMoeLayer(layer) && name.EndsWith(".w2.weight", StringComparison.Ordinal) && name.Contains(".experts.", StringComparison.Ordinal)
                 ? config.ScaleFactors[config.IndexOfMoeLayer(layer)] : 1.0;

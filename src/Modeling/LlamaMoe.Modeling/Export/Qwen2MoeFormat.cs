@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -45,7 +46,7 @@ public static class Qwen2MoeFormat
 
         foreach (var layer in checkpoint.Config.MoeLayers)
         {
-            items.Add((MoeTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), zeros(gateShape, ScalarType.Float32), true)); // (1, H)
+            items.Add((DenseTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), zeros(gateShape, ScalarType.Float32), true)); // (1, H)
         }
 
         using (var tensors = new MixtralFormat.OwnedTensors(items))
