@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using System.Reflection;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
