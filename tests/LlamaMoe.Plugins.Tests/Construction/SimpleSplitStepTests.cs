@@ -14,7 +14,7 @@ public sealed class SimpleSplitStepTests
         return MlpLayerInput.FromWeights(new MlpLayerWeights(0, hidden, intermediate, Next(), Next(), Next()));
     }
 
-    private static SizedSplitOptions Experts(int experts) => new() { Experts = experts };
+    private static SeededSplitOptions Experts(int experts) => new() { Experts = experts };
 
     /// <summary>A seeded random partition of <paramref name="intermediate"/> neurons into <paramref name="experts"/> experts.</summary>
     internal static ExpertPartition Partition(int intermediate, int experts, int seed) => new RandomSplitStep().SplitLayer(Layer(intermediate), Experts(experts), seed);

@@ -11,7 +11,4 @@ public class MlpSplitterOptions : StepOptions
     [Option("Model folder to split when no dense-model stage is in needs (relative to the pipeline file).", Path = OptionPathKind.Input)]
     public string? Model { get; set; }
 
-    /// <summary>The construction seed; the pipeline seed when absent.</summary>
-    [Option("Seed of the split (layer l uses seed × 1000003 + l, as convert --seed does); the pipeline seed when absent.")]
-    public int? Seed { get; set; }
 }

@@ -9,8 +9,8 @@ namespace LlamaMoe.Pipeline.Splitting;
 /// <see cref="PipelineStepAttribute"/> and <c>Produces = ArtifactKinds.ExpertPartition</c>. The step reads the model
 /// (the dense-model input, or the <c>model</c> option) through a registered <see cref="IMlpWeightSource"/> and, when a
 /// calibration stage is in needs, its statistics through a registered <see cref="ILayerStatisticsSource"/>; it splits
-/// each layer with the seed <see cref="ConstructionSeed.ForLayer"/>(seed, layer), where seed is the <c>seed</c> option or
-/// the pipeline seed, checks each partition and writes <c>partition.json</c>. Weights are read only when
+/// each layer with the seed <see cref="ConstructionSeed.ForLayer"/>(seed, layer), where seed is <see cref="SeedOf"/> (a
+/// seed option) or the pipeline seed, checks each partition and writes <c>partition.json</c>. Weights are read only when
 /// <see cref="SplitLayer"/> touches them.
 /// </summary>
 /// <typeparam name="TOptions">The step's options.</typeparam>
@@ -27,6 +27,10 @@ public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>
     /// <param name="seed">The layer's seed, <see cref="ConstructionSeed.ForLayer"/>(seed, layer index).</param>
     public abstract ExpertPartition SplitLayer(MlpLayerInput layer, TOptions options, int seed);
 
+    /// <summary>The step's own seed option, when it has one; null (the default) uses the pipeline seed.</summary>
+    /// <param name="options">The step's options.</param>
+    protected virtual int? SeedOf(TOptions options) => null;
+
     /// <summary>Whether <see cref="SplitLayer"/> needs a calibration stage in needs (LMOE2402 when there is none); false by default.</summary>
     /// <param name="options">The step's options.</param>
     protected virtual bool RequiresCalibration(TOptions options) => false;
@@ -37,7 +41,7 @@ public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        var seed = options.Seed ?? context.Services.GetRequiredService<ISeedSource>().Seed;
+        var seed = SeedOf(options) ?? context.Services.GetRequiredService<ISeedSource>().Seed;
         using var statistics = OpenStatistics(context, options);
         using var weights = OpenWeights(context, options);
         var shape = weights.Shape;

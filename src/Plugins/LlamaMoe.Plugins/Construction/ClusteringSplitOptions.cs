@@ -13,7 +13,7 @@ public enum ClusteringWeights
 }
 
 /// <summary>Options of <c>split-mlp/clustering</c>.</summary>
-public sealed class ClusteringSplitOptions : SizedSplitOptions
+public sealed class ClusteringSplitOptions : SeededSplitOptions
 {
     /// <summary>The weight rows to cluster.</summary>
     [Option("Which weight rows are clustered: up (v1) or gate.")]

@@ -27,6 +27,9 @@ public abstract class ConstructionSplitStep<TOptions> : MlpSplitterStep<TOptions
     protected virtual SplitSettings SettingsOf(TOptions options) => SplitSettings.Default;
 
     /// <inheritdoc />
+    protected override int? SeedOf(TOptions options) => (options as SeededSplitOptions)?.Seed;
+
+    /// <inheritdoc />
     protected override bool RequiresCalibration(TOptions options) => Method.NeedsImportance || Method.NeedsCoactivation;
 
     /// <inheritdoc />
