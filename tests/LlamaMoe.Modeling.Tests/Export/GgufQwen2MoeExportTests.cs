@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
 using LlamaMoe.Modeling.Import;
@@ -56,8 +57,8 @@ public sealed class GgufQwen2MoeExportTests() : ImportedDenseFixture("gguf-qwen2
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             Tensor Native(string name) => checkpoint[name];
-            AssertEqual(file, $"blk.{i}.attn_q.weight", Native(MoeTensorNames.InLayer(i, "self_attn.q_proj.weight")), "qwen2moe rotates halves: no q/k permutation");
-            AssertEqual(file, $"blk.{i}.attn_k.weight", Native(MoeTensorNames.InLayer(i, "self_attn.k_proj.weight")), "k rows unpermuted");
+            AssertEqual(file, $"blk.{i}.attn_q.weight", Native(DenseTensorNames.InLayer(i, "self_attn.q_proj.weight")), "qwen2moe rotates halves: no q/k permutation");
+            AssertEqual(file, $"blk.{i}.attn_k.weight", Native(DenseTensorNames.InLayer(i, "self_attn.k_proj.weight")), "k rows unpermuted");
             AssertEqual(file, $"blk.{i}.ffn_gate_inp.weight", Native(MoeTensorNames.Router(i)), "router");
             AssertEqual(file, $"blk.{i}.ffn_up_exps.weight", stack(Enumerable.Range(0, 4).Select(j => Native(MoeTensorNames.Expert(i, j, "w3"))).ToArray()), "stacked up");
             AssertEqual(file, $"blk.{i}.ffn_down_exps.weight", stack(Enumerable.Range(0, 4).Select(j => Native(MoeTensorNames.Expert(i, j, "w2")).mul(2.0)).ToArray()), "scale folded into down");
@@ -65,13 +66,13 @@ public sealed class GgufQwen2MoeExportTests() : ImportedDenseFixture("gguf-qwen2
             AssertEqual(file, $"blk.{i}.ffn_down_shexp.weight", Native(MoeTensorNames.Residual(i, "w2")).mul(2.0), "shared down doubled against sigmoid = 1/2");
 
             var gate = Read(file, $"blk.{i}.ffn_gate_inp_shexp.weight");
-            var norm = Native(MoeTensorNames.InLayer(i, "post_attention_layernorm.weight"));
+            var norm = Native(DenseTensorNames.InLayer(i, "post_attention_layernorm.weight"));
             Assert.That(gate.count_nonzero().item<long>(), Is.EqualTo(1), "one coordinate carries the gate");
             var bound = gate.abs().max().item<float>() * Math.Sqrt(h) * norm.abs().max().item<float>();
             Assert.That(bound, Is.EqualTo(GgufQwen2MoeExporter.SharedGateBound).Within(1e-3).Percent, "|g·x| <= 1e-8 for every RMS-normed input");
         }
 
-        AssertEqual(file, "output.weight", checkpoint[config.TieWordEmbeddings ? MoeTensorNames.Embedding : MoeTensorNames.LmHead], "output");
+        AssertEqual(file, "output.weight", checkpoint[config.TieWordEmbeddings ? DenseTensorNames.Embedding : DenseTensorNames.LmHead], "output");
     }
 
     [Test]

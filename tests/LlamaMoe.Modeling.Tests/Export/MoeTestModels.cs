@@ -1,3 +1,5 @@
+using LlamaMoe.Construction;
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -115,7 +117,7 @@ internal static class MoeTestModels
 
     private static string ToV1(string native)
     {
-        var layer = MoeTensorNames.LayerOf(native);
+        var layer = DenseTensorNames.LayerOf(native);
         var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
         if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
         {

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;

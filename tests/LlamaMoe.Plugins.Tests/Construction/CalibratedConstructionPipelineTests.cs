@@ -75,15 +75,15 @@ public sealed class CalibratedConstructionPipelineTests
         }
 
         var gradient = ModelPartition.Read(Path.Combine(artifacts, "gradient"));
-        Assert.That(gradient.Layers.Select(l => l.Check(172)), Is.All.Null);
-        Assert.That(gradient.Layers[0].Residual, Has.Count.EqualTo(35), "one share of 172/(4+1), larger share first");
-        Assert.That(gradient.Layers[0].Experts.Sum(e => e.Count) + gradient.Layers[0].Residual.Count, Is.EqualTo(172));
+        Assert.That(gradient.Layers.Select(l => l.Problem()), Is.All.Null);
+        Assert.That(gradient.Layers[0].Residual, Has.Length.EqualTo(35), "one share of 172/(4+1), larger share first");
+        Assert.That(gradient.Layers[0].Experts.Sum(e => e.Length) + gradient.Layers[0].Residual!.Length, Is.EqualTo(172));
 
         var sharing = ModelPartition.Read(Path.Combine(artifacts, "sharing"));
-        Assert.That(sharing.Layers[0].Experts.Select(e => e.Count), Is.All.EqualTo(60));
+        Assert.That(sharing.Layers[0].Experts.Select(e => e.Length), Is.All.EqualTo(60));
 
         var coactivation = ModelPartition.Read(Path.Combine(artifacts, "coactivation"));
-        Assert.That(coactivation.Layers.Select(l => l.Check(172)), Is.All.Null);
+        Assert.That(coactivation.Layers.Select(l => l.Problem()), Is.All.Null);
 
         var config = MoeConfig.Read(Path.Combine(artifacts, "moe", "config.json"));
         Assert.That(config.ResidualSize, Is.EqualTo(35));

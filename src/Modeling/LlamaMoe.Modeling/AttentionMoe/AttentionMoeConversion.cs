@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
 using TorchSharp;
@@ -87,7 +88,7 @@ public static class AttentionMoeConversion
                 throw AttentionMoeErrors.Create(
                     AttentionMoeErrors.WeightsDoNotFit,
                     $"Layer {i} of the source model has no dense attention to slice into attention experts.",
-                    MoeTensorNames.InLayer(i, "self_attn"),
+                    DenseTensorNames.InLayer(i, "self_attn"),
                     "Convert from a dense model with the same number of layers.");
             }
 

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.MoeModel;
@@ -58,7 +59,7 @@ public static class GgufLlamaExporter
             GgufTokenizerMetadata.Add(writer, tokenizerDirectory, config);
         }
 
-        writer.AddTensor(get(MoeTensorNames.Embedding) with { Name = GgufTensorNames.Embedding }, type);
+        writer.AddTensor(get(DenseTensorNames.Embedding) with { Name = GgufTensorNames.Embedding }, type);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             GgufModelTensors.AddAttentionAndNorms(writer, get, config, i, type, interleaveRope: true);
@@ -66,7 +67,7 @@ public static class GgufLlamaExporter
             {
                 foreach (var (gguf, hf) in GgufTensorNames.DenseMlp)
                 {
-                    writer.AddTensor(get(MoeTensorNames.InLayer(i, hf)) with { Name = GgufTensorNames.Block(i, gguf) }, type);
+                    writer.AddTensor(get(DenseTensorNames.InLayer(i, hf)) with { Name = GgufTensorNames.Block(i, gguf) }, type);
                 }
 
                 continue;
@@ -81,10 +82,10 @@ public static class GgufLlamaExporter
             }
         }
 
-        writer.AddTensor(get(MoeTensorNames.FinalNorm) with { Name = GgufTensorNames.FinalNorm }, GgufTensorType.F32);
+        writer.AddTensor(get(DenseTensorNames.FinalNorm) with { Name = GgufTensorNames.FinalNorm }, GgufTensorType.F32);
         if (!config.TieWordEmbeddings)
         {
-            writer.AddTensor(get(MoeTensorNames.LmHead) with { Name = GgufTensorNames.Output }, type);
+            writer.AddTensor(get(DenseTensorNames.LmHead) with { Name = GgufTensorNames.Output }, type);
         }
 
         writer.Write(path);

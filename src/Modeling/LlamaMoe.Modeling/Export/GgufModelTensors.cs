@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Import;
@@ -59,7 +60,7 @@ internal static class GgufModelTensors
     {
         foreach (var (gguf, hf) in GgufTensorNames.AttentionAndNorms)
         {
-            var source = lookup(MoeTensorNames.InLayer(layer, hf));
+            var source = lookup(DenseTensorNames.InLayer(layer, hf));
             var heads = hf switch
             {
                 "self_attn.q_proj.weight" when interleaveRope => config.NumAttentionHeads,

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Moe;
@@ -50,7 +51,7 @@ public static class GgufQwen2MoeExporter
             GgufTokenizerMetadata.Add(writer, tokenizerDirectory, config);
         }
 
-        var embedding = checkpoint.Entry(MoeTensorNames.Embedding);
+        var embedding = checkpoint.Entry(DenseTensorNames.Embedding);
         writer.AddTensor(embedding with { Name = GgufTensorNames.Embedding }, type);
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
@@ -71,8 +72,8 @@ public static class GgufQwen2MoeExporter
             }
         }
 
-        writer.AddTensor(checkpoint.Entry(MoeTensorNames.FinalNorm) with { Name = GgufTensorNames.FinalNorm }, GgufTensorType.F32);
-        var output = config.TieWordEmbeddings ? embedding : checkpoint.Entry(MoeTensorNames.LmHead);
+        writer.AddTensor(checkpoint.Entry(DenseTensorNames.FinalNorm) with { Name = GgufTensorNames.FinalNorm }, GgufTensorType.F32);
+        var output = config.TieWordEmbeddings ? embedding : checkpoint.Entry(DenseTensorNames.LmHead);
         writer.AddTensor(output with { Name = GgufTensorNames.Output }, type);
         writer.Write(path);
     }
@@ -119,7 +120,7 @@ public static class GgufQwen2MoeExporter
 
     private static StreamedTensor SharedGate(MoeCheckpoint checkpoint, int layer)
     {
-        var norm = checkpoint.Entry(MoeTensorNames.InLayer(layer, "post_attention_layernorm.weight"));
+        var norm = checkpoint.Entry(DenseTensorNames.InLayer(layer, "post_attention_layernorm.weight"));
         return new StreamedTensor(GgufTensorNames.Block(layer, GgufTensorNames.SharedExpertGate), ScalarType.Float32, [checkpoint.Config.Dense.HiddenSize], () =>
         {
             using var scope = NewDisposeScope();

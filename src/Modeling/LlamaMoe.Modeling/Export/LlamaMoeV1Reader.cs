@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Moe;
@@ -62,7 +63,7 @@ public static class LlamaMoeV1Reader
         using (var checkpoint = ShardedCheckpoint.Open(directory))
         {
             sizes = Enumerable.Range(0, layers).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, experts)
-                .Select(j => MoeTensorNames.InLayer(i, $"mlp.calculator.experts.weight_gate.{j}"))
+                .Select(j => DenseTensorNames.InLayer(i, $"mlp.calculator.experts.weight_gate.{j}"))
                 .Select(name => checkpoint.Contains(name) ? (int)checkpoint.Info(name).Shape[0] : throw MoeCheckpoint.Mismatch(name, "is missing")).ToArray()).ToArray();
         }
 
@@ -87,13 +88,13 @@ public static class LlamaMoeV1Reader
     /// <summary>v1 → native tensor name (names outside the MLP are unchanged).</summary>
     public static string ToNativeName(string v1Name)
     {
-        var layer = MoeTensorNames.LayerOf(v1Name);
+        var layer = DenseTensorNames.LayerOf(v1Name);
         if (layer < 0)
         {
             return v1Name;
         }
 
-        var prefix = MoeTensorNames.InLayer(layer, "mlp.");
+        var prefix = DenseTensorNames.InLayer(layer, "mlp.");
         if (!v1Name.StartsWith(prefix, StringComparison.Ordinal))
         {
             return v1Name;

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.MoeModel;
@@ -105,6 +106,6 @@ public static class LlamaMoeV2Format
 
     /// <summary>v2 → native name.</summary>
     public static string ToNativeName(string v2Name) =>
-        MoeTensorNames.LayerOf(v2Name) >= 0 && v2Name.Contains(".mlp_residual.", StringComparison.Ordinal) && !v2Name.Contains(".block_sparse_moe.", StringComparison.Ordinal)
+        DenseTensorNames.LayerOf(v2Name) >= 0 && v2Name.Contains(".mlp_residual.", StringComparison.Ordinal) && !v2Name.Contains(".block_sparse_moe.", StringComparison.Ordinal)
             ? v2Name.Replace(".mlp_residual.", ".block_sparse_moe.mlp_residual.", StringComparison.Ordinal) : v2Name;
 }

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -102,7 +103,7 @@ public static class MixtralFormat
         var config = checkpoint.Config;
         return checkpoint.Entries.Select(entry =>
         {
-            var layer = MoeTensorNames.LayerOf(entry.Name);
+            var layer = DenseTensorNames.LayerOf(entry.Name);
             var folds = layer >= 0 && config.IsMoeLayer(layer) && entry.Name.EndsWith(".w2.weight", StringComparison.Ordinal) && entry.Name.Contains(".experts.", StringComparison.Ordinal);
             return CheckpointTensors.Scaled(entry, folds ? config.ScaleFactors[config.IndexOfMoeLayer(layer)] : 1.0);
         }).ToList();

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Globalization;
 using System.Text;
 using LlamaMoe.Modeling.Checkpoints;

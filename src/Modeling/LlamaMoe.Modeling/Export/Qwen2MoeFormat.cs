@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -40,7 +41,7 @@ public static class Qwen2MoeFormat
         {
             var dtype = checkpoint.Entry(MoeTensorNames.Router(layer)).Dtype;
             var gateShape = new long[] { 1, checkpoint.Config.Dense.HiddenSize };
-            entries.Add(new StreamedTensor(MoeTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), dtype, gateShape, () => zeros(gateShape, dtype))); // (1, H)
+            entries.Add(new StreamedTensor(DenseTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), dtype, gateShape, () => zeros(gateShape, dtype))); // (1, H)
         }
 
         StreamingCheckpointWriter.Write(directory, entries, maxShardBytes);

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Globalization;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -71,7 +72,7 @@ public static class GgufImporter
         try
         {
             using var stream = File.OpenRead(file.Path);
-            tensors[MoeTensorNames.Embedding] = Load(stream, embedding);
+            tensors[DenseTensorNames.Embedding] = Load(stream, embedding);
             for (var i = 0; i < config.NumHiddenLayers; i++)
             {
                 foreach (var (gguf, hf) in GgufTensorNames.DenseLayer)
@@ -84,16 +85,16 @@ public static class GgufImporter
                         t = permuted;
                     }
 
-                    tensors[MoeTensorNames.InLayer(i, hf)] = t;
+                    tensors[DenseTensorNames.InLayer(i, hf)] = t;
                 }
             }
 
-            tensors[MoeTensorNames.FinalNorm] = Load(stream, Required(byName, GgufTensorNames.FinalNorm, file));
+            tensors[DenseTensorNames.FinalNorm] = Load(stream, Required(byName, GgufTensorNames.FinalNorm, file));
             var tied = true;
             if (byName.TryGetValue(GgufTensorNames.Output, out var output))
             {
                 var head = Load(stream, output);
-                var embed = tensors[MoeTensorNames.Embedding];
+                var embed = tensors[DenseTensorNames.Embedding];
                 tied = head.shape.SequenceEqual(embed.shape) && head.bytes.SequenceEqual(embed.bytes); // bitwise equal
                 if (tied)
                 {
@@ -101,7 +102,7 @@ public static class GgufImporter
                 }
                 else
                 {
-                    tensors[MoeTensorNames.LmHead] = head;
+                    tensors[DenseTensorNames.LmHead] = head;
                 }
             }
 

@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using static TorchSharp.torch;
@@ -21,16 +22,16 @@ public sealed record ImportedModel(LlamaConfig Config, IReadOnlyList<KeyValuePai
     /// <summary>Orders tensors as Hugging Face's LlamaForCausalLM state dict.</summary>
     public static IReadOnlyList<KeyValuePair<string, Tensor>> InHfOrder(Dictionary<string, Tensor> tensors, LlamaConfig config)
     {
-        var names = new List<string> { MoeTensorNames.Embedding };
+        var names = new List<string> { DenseTensorNames.Embedding };
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
-            names.AddRange(MoeTensorNames.DenseLayerTensors.Select(relative => MoeTensorNames.InLayer(i, relative)));
+            names.AddRange(DenseTensorNames.LayerTensors.Select(relative => DenseTensorNames.InLayer(i, relative)));
         }
 
-        names.Add(MoeTensorNames.FinalNorm);
+        names.Add(DenseTensorNames.FinalNorm);
         if (!config.TieWordEmbeddings)
         {
-            names.Add(MoeTensorNames.LmHead);
+            names.Add(DenseTensorNames.LmHead);
         }
 
         return names.Select(n => new KeyValuePair<string, Tensor>(n, tensors[n])).ToList();

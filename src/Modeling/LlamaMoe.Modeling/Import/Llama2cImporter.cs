@@ -1,3 +1,4 @@
+using LlamaMoe.Tensors;
 using System.Buffers.Binary;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
@@ -69,7 +70,7 @@ public static class Llama2cImporter
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            tensors[MoeTensorNames.Embedding] = ReadFloats(stream, vocab, dim);
+            tensors[DenseTensorNames.Embedding] = ReadFloats(stream, vocab, dim);
             ReadStack(stream, tensors, layers, "input_layernorm.weight", dim);
             ReadStack(stream, tensors, layers, "self_attn.q_proj.weight", dim, dim, heads);
             ReadStack(stream, tensors, layers, "self_attn.k_proj.weight", kvDim, dim, kvHeads);
@@ -79,11 +80,11 @@ public static class Llama2cImporter
             ReadStack(stream, tensors, layers, "mlp.gate_proj.weight", hidden, dim);
             ReadStack(stream, tensors, layers, "mlp.down_proj.weight", dim, hidden);
             ReadStack(stream, tensors, layers, "mlp.up_proj.weight", hidden, dim);
-            tensors[MoeTensorNames.FinalNorm] = ReadFloats(stream, dim);
+            tensors[DenseTensorNames.FinalNorm] = ReadFloats(stream, dim);
             stream.Seek((long)seqLen * headDim * 4, SeekOrigin.Current); // legacy freq_cis_real/imag, unused
             if (!tied)
             {
-                tensors[MoeTensorNames.LmHead] = ReadFloats(stream, vocab, dim);
+                tensors[DenseTensorNames.LmHead] = ReadFloats(stream, vocab, dim);
             }
 
             return new ImportedModel(config, ImportedModel.InHfOrder(tensors, config));
@@ -111,7 +112,7 @@ public static class Llama2cImporter
                 t = permuted;
             }
 
-            tensors[MoeTensorNames.InLayer(i, suffix)] = t;
+            tensors[DenseTensorNames.InLayer(i, suffix)] = t;
         }
     }
 

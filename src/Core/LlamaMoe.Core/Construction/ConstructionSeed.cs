@@ -1,4 +1,4 @@
-namespace LlamaMoe.Pipeline;
+namespace LlamaMoe.Construction;
 
 /// <summary>
 /// The one seed rule of MoE construction: every split method and router initialisation seeds layer <c>l</c> with

@@ -1,9 +1,10 @@
-namespace LlamaMoe.Modeling.Construction;
+namespace LlamaMoe.Construction;
 
 /// <summary>
 /// The neuron sets of one layer's experts: expert e takes rows <c>Experts[e]</c> of gate_proj and up_proj and the
 /// same columns of down_proj; the optional residual (shared, always-on) expert takes <c>Residual</c>.
-/// Indices are ascending within every set.
+/// Indices are ascending within every set. This one type travels from a split method (built in or a plugin's) through
+/// the partition artifact (<c>partition.json</c>, which keeps <see cref="Overlapping"/>) to the MoE builder.
 /// </summary>
 /// <param name="NeuronCount">Intermediate size I of the dense MLP.</param>
 /// <param name="Experts">Ascending neuron indices of every routed expert.</param>
@@ -31,6 +32,25 @@ public sealed record ExpertPartition(int NeuronCount, IReadOnlyList<int[]> Exper
             return slots - all.Distinct().Count();
         }
     }
+
+    /// <summary>
+    /// A partition in which every neuron belongs to exactly one set: the sets are sorted ascending, so a splitter may
+    /// list its neurons in any order. An empty or absent residual means none.
+    /// </summary>
+    /// <param name="neuronCount">I, the dense MLP's intermediate size.</param>
+    /// <param name="experts">Per routed expert, its neuron indices.</param>
+    /// <param name="residual">The residual (always-on) expert's neurons, or null.</param>
+    public static ExpertPartition Disjoint(int neuronCount, IEnumerable<IEnumerable<int>> experts, IEnumerable<int>? residual = null) =>
+        Sorted(neuronCount, experts, residual, overlapping: false);
+
+    /// <summary>
+    /// A partition whose experts may share neurons and leave some out (inner sharing); sets are sorted ascending.
+    /// </summary>
+    /// <param name="neuronCount">I, the dense MLP's intermediate size.</param>
+    /// <param name="experts">Per routed expert, its neuron indices.</param>
+    /// <param name="residual">The residual (always-on) expert's neurons, or null.</param>
+    public static ExpertPartition Sharing(int neuronCount, IEnumerable<IEnumerable<int>> experts, IEnumerable<int>? residual = null) =>
+        Sorted(neuronCount, experts, residual, overlapping: true);
 
     /// <summary>Builds a partition from per-neuron expert labels (v1's label vector): neuron j goes to expert <c>labels[j]</c>.</summary>
     public static ExpertPartition FromLabels(IReadOnlyList<int> labels, int experts)
@@ -72,46 +92,55 @@ public sealed record ExpertPartition(int NeuronCount, IReadOnlyList<int[]> Exper
     /// <exception cref="LlamaMoeException">LMOE2102 when an invariant does not hold.</exception>
     public void Validate()
     {
-        var seen = new int[NeuronCount];
+        if (Problem() is { } problem)
+        {
+            throw new LlamaMoeException(CoreErrorCodes.PartitionInvariantBroken, problem, key: "expert_partition",
+                advice: "Rebuild the split; the expert neuron sets must match the dense MLP's intermediate size.");
+        }
+    }
+
+    /// <summary>The first broken invariant (see <see cref="Validate"/>) as a sentence, or null when the partition holds.</summary>
+    public string? Problem()
+    {
+        if (Experts.Count == 0)
+        {
+            return "The expert partition has no experts.";
+        }
+
+        var seen = new int[Math.Max(NeuronCount, 0)];
         var sets = Experts.Select((set, e) => (Name: $"expert {e}", Set: set)).ToList();
         if (Residual is not null)
         {
             sets.Add(("residual expert", Residual));
         }
 
-        if (Experts.Count == 0)
-        {
-            throw Invalid("The expert partition has no experts.");
-        }
-
         foreach (var (name, set) in sets)
         {
             if (set.Length == 0)
             {
-                throw Invalid($"The {name} has no neurons.");
+                return $"The {name} has no neurons.";
             }
 
             for (var i = 0; i < set.Length; i++)
             {
                 if (set[i] < 0 || set[i] >= NeuronCount || (i > 0 && set[i] <= set[i - 1]))
                 {
-                    throw Invalid($"The {name} has an index out of range [0, {NeuronCount}) or out of ascending order at position {i}.");
+                    return $"The {name} has an index out of range [0, {NeuronCount}) or out of ascending order at position {i}.";
                 }
 
                 seen[set[i]]++;
             }
         }
 
-        if (!Overlapping)
-        {
-            var wrong = Array.FindIndex(seen, count => count != 1);
-            if (wrong >= 0)
-            {
-                throw Invalid($"Neuron {wrong} belongs to {seen[wrong]} experts; a non-overlapping partition needs exactly one.");
-            }
-        }
+        var wrong = Overlapping ? -1 : Array.FindIndex(seen, count => count != 1);
+        return wrong < 0 ? null : $"Neuron {wrong} belongs to {seen[wrong]} experts; a non-overlapping partition needs exactly one.";
     }
 
-    private static LlamaMoeException Invalid(string message) =>
-        new("LMOE2102", message, key: "expert_partition", advice: "Rebuild the split; the expert neuron sets must match the dense MLP's intermediate size.");
+    private static ExpertPartition Sorted(int neuronCount, IEnumerable<IEnumerable<int>> experts, IEnumerable<int>? residual, bool overlapping)
+    {
+        ArgumentNullException.ThrowIfNull(experts);
+        var sets = experts.Select(set => set.Order().ToArray()).ToArray();
+        var shared = residual?.Order().ToArray();
+        return new ExpertPartition(neuronCount, sets, shared is { Length: > 0 } ? shared : null, overlapping);
+    }
 }
