@@ -3,6 +3,7 @@ using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
-using LlamaMoe.Modeling.Export;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;

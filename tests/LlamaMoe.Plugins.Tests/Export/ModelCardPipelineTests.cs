@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Export;
 using LlamaMoe.Plugins.Tests.Construction;
 using LlamaMoe.Testing;
 using NUnit.Framework;

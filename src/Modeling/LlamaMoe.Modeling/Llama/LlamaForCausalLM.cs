@@ -1,6 +1,5 @@
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -16,7 +16,7 @@ public static class MoeModelFactory
     /// dense attention). Defaults to the built-in attention-MoE support; null means attention-MoE configs are refused.
     /// </summary>
     public static Func<MoeConfig, Func<int, LlamaConfig, AttentionBlock>?>? AttentionFactoryProvider { get; set; } =
-        AttentionMoe.AttentionMoeModelSupport.AttentionFactory;
+        AttentionMoeModelSupport.AttentionFactory;
 
     /// <summary>The per-layer block factories of <paramref name="config"/>.</summary>
     /// <exception cref="LlamaMoeException">LMOE2205 when the config has attention-MoE but no attention-MoE code is registered.</exception>

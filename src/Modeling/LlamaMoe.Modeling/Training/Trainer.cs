@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using LlamaMoe.Modeling.Data;
+using LlamaMoe.Modeling.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
+using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
 
-namespace LlamaMoe.Modeling.AttentionMoe;
+namespace LlamaMoe.Modeling.MoeModel;
 
 /// <summary>
 /// Connects attention-MoE to the native MoE model loader: <see cref="AttentionFactory"/> turns a native config's

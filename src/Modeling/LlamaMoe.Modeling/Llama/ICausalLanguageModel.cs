@@ -1,8 +1,7 @@
-using LlamaMoe.Modeling.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Training;
+namespace LlamaMoe.Modeling.Llama;
 
 /// <summary>
 /// What the trainer and the evaluators need of a causal language model, independent of its concrete class
