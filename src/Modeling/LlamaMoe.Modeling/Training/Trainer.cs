@@ -55,7 +55,6 @@ public sealed class Trainer
         var fingerprint = Fingerprint(data);
         var store = new CheckpointStore(options.OutputDirectory, options.KeepCheckpoints);
         var metricsLog = new MetricsLog(Path.Combine(options.OutputDirectory, "metrics.jsonl"));
-        var lossCurve = Path.Combine(options.OutputDirectory, "loss.png");
         var schedule = new LearningRateSchedule(options.LearningRate, options.EffectiveWarmupSteps, options.MaxSteps, options.MinLearningRateRatio);
         foreach (var block in model.FeedForwardBlocks)
         {
@@ -148,8 +147,7 @@ public sealed class Trainer
         }
 
         parameters.RestoreFloat32Model();
-        LossCurvePlot.Write(metricsLog.ReadLosses(), lossCurve);
-        return new TrainingResult(startStep, step, step >= options.MaxSteps, lastCheckpoint, steps, lossCurve);
+        return new TrainingResult(startStep, step, step >= options.MaxSteps, lastCheckpoint, steps, metricsLog.Path);
     }
 
     /// <summary>

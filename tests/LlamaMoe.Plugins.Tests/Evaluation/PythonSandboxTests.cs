@@ -3,10 +3,11 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Plugins.Evaluation;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 
-namespace LlamaMoe.Modeling.Tests.Evaluation;
+namespace LlamaMoe.Plugins.Tests.Evaluation;
 
 public sealed class PythonSandboxTests
 {

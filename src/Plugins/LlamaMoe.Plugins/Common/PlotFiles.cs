@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Training;
+namespace LlamaMoe.Plugins.Common;
 
 /// <summary>Atomic PNG output for ScottPlot plots.</summary>
 public static class PlotFiles

@@ -1,4 +1,6 @@
-namespace LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Modeling.Evaluation;
+
+namespace LlamaMoe.Plugins.Evaluation;
 
 /// <summary>The result of a code task.</summary>
 /// <param name="PassAt1">The fraction of problems whose greedy completion passes its tests, or null when skipped.</param>

@@ -1,8 +1,9 @@
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Training;
+using LlamaMoe.Plugins.Evaluation;
 using NUnit.Framework;
 
-namespace LlamaMoe.Modeling.Tests.Evaluation;
+namespace LlamaMoe.Plugins.Tests.Evaluation;
 
 public sealed class ExpertUsageHeatmapTests
 {

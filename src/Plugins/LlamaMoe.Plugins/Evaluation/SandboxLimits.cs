@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Evaluation;
+namespace LlamaMoe.Plugins.Evaluation;
 
 /// <summary>Resource limits of one sandboxed program run.</summary>
 /// <param name="Timeout">Wall-clock limit; the whole process group is killed when it passes.</param>

@@ -1,4 +1,6 @@
-namespace LlamaMoe.Modeling.Training;
+using LlamaMoe.Plugins.Common;
+
+namespace LlamaMoe.Plugins.Training;
 
 /// <summary>Draws the training loss curve as a PNG (ScottPlot), written atomically.</summary>
 public static class LossCurvePlot

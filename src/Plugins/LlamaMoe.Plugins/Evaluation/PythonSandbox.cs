@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace LlamaMoe.Modeling.Evaluation;
+namespace LlamaMoe.Plugins.Evaluation;
 
 /// <summary>
 /// Runs untrusted Python (HumanEval/MBPP completions) in a separate <c>python3 -I -B</c> process that is confined:

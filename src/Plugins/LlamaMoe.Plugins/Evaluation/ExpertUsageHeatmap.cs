@@ -1,6 +1,8 @@
+using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Training;
+using LlamaMoe.Plugins.Common;
 
-namespace LlamaMoe.Modeling.Evaluation;
+namespace LlamaMoe.Plugins.Evaluation;
 
 /// <summary>One axis tick: where it sits in plot coordinates and the text under it.</summary>
 /// <param name="Position">Plot coordinate of the tick (the centre of a heatmap cell).</param>

@@ -1,11 +1,13 @@
+using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Training;
+using LlamaMoe.Plugins.Evaluation;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Tests.Evaluation;
+namespace LlamaMoe.Plugins.Tests.Evaluation;
 
 public sealed class ExpertUsageReportTests
 {
