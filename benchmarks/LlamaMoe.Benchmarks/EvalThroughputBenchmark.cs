@@ -7,7 +7,7 @@ using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Synthetic;
 using LlamaMoe.Modeling.Tokenization;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.Globalization;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Evaluation;
 using LlamaMoe.Modeling.Import;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
 using NUnit.Framework;

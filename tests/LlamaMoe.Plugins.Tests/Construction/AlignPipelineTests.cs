@@ -3,7 +3,7 @@ using LlamaMoe.Modeling.Alignment;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
 using NUnit.Framework;

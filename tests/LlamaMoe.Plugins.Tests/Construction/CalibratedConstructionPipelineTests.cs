@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Plugins.Construction;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Config;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Checkpoints;
@@ -15,6 +16,25 @@ public static class ModelDirectory
 
     /// <summary>generation_config.json.</summary>
     public const string GenerationConfigFileName = "generation_config.json";
+
+    /// <summary>The <c>model_type</c> of a directory's config.json (LMOE2001/2002 when unreadable).</summary>
+    public static string ModelTypeOf(string directory)
+    {
+        var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 }) as JsonObject;
+            return root?["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : "llama";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LlamaMoeException(ConfigErrorCodes.Missing, "cannot read the model config: " + ex.Message, path, advice: "Point to a model directory that holds config.json.", inner: ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new LlamaMoeException(ConfigErrorCodes.Malformed, "config.json is not valid JSON (or has a key twice): " + ex.Message, path, advice: "Fix the JSON; every key must appear once.", inner: ex);
+        }
+    }
 
     /// <summary>Tokenizer and chat files copied along with a model.</summary>
     public static IReadOnlyList<string> TokenizerFileNames { get; } =

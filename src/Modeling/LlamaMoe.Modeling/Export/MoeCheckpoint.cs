@@ -94,7 +94,7 @@ public sealed class MoeCheckpoint : IDisposable
             throw new LlamaMoeException(ExportErrorCodes.MoeConfigInvalid, "the model has no MoE layer", advice: "Export dense models with the dense exporters.");
         }
 
-        var native = CausalLanguageModelLoader.MoeConfigOf(model);
+        var native = MoeModelFactory.MoeConfigOf(model);
         var first = blocks[0].Block!.Options;
         return new MoeConfig
         {

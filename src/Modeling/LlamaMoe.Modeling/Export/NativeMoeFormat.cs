@@ -1,4 +1,5 @@
 using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
@@ -18,7 +19,7 @@ public static class NativeMoeFormat
     {
         try
         {
-            return CausalLanguageModelLoader.ModelTypeOf(directory);
+            return ModelDirectory.ModelTypeOf(directory);
         }
         catch (LlamaMoeException)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Loading;
 
 namespace LlamaMoe.Modeling.MoeModel;
 

@@ -18,6 +18,10 @@ public static class MoeModelFactory
     public static Func<MoeConfig, Func<int, LlamaConfig, AttentionBlock>?>? AttentionFactoryProvider { get; set; } =
         AttentionMoeModelSupport.AttentionFactory;
 
+    /// <summary>The MoE config of a loaded model, or null for a dense model.</summary>
+    public static MoeConfig? MoeConfigOf(LlamaForCausalLM model) =>
+        model.Config.ModelType == MoeConfig.ModelType ? MoeConfig.FromLlamaConfig(model.Config) : null;
+
     /// <summary>The per-layer block factories of <paramref name="config"/>.</summary>
     /// <exception cref="LlamaMoeException">LMOE2205 when the config has attention-MoE but no attention-MoE code is registered.</exception>
     public static LlamaBlockFactories Factories(MoeConfig config)

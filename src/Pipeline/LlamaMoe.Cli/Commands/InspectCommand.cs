@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Cli.Commands;
@@ -25,7 +26,7 @@ public sealed class InspectCommand : ICliCommand
     {
         var directory = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(modelDirectory));
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
-        var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
+        var modelType = ModelDirectory.ModelTypeOf(directory);
         var moe = CausalLanguageModelLoader.ReadMoeConfig(directory);
         var config = moe?.ToLlamaConfig() ?? LlamaConfigJson.Read(configPath);
         using var checkpoint = ShardedCheckpoint.Open(directory);

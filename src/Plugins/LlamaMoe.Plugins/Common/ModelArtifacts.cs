@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Pipeline;
 using static TorchSharp.torch;

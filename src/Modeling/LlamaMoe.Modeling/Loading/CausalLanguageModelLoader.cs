@@ -1,11 +1,10 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.MoeModel;
+namespace LlamaMoe.Modeling.Loading;
 
 /// <summary>
 /// One entry point for loading any supported causal LM directory into a <see cref="LlamaForCausalLM"/>: dense LLaMA
@@ -31,31 +30,8 @@ public static class CausalLanguageModelLoader
         }
     }
 
-    /// <summary>The <c>model_type</c> of a directory's config.json (LMOE2001/2002 when unreadable).</summary>
-    public static string ModelTypeOf(string directory)
-    {
-        var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
-        try
-        {
-            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 }) as JsonObject;
-            return root?["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : "llama";
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new LlamaMoeException(ConfigErrorCodes.Missing, "cannot read the model config: " + ex.Message, path, advice: "Point to a model directory that holds config.json.", inner: ex);
-        }
-        catch (JsonException ex)
-        {
-            throw new LlamaMoeException(ConfigErrorCodes.Malformed, "config.json is not valid JSON (or has a key twice): " + ex.Message, path, advice: "Fix the JSON; every key must appear once.", inner: ex);
-        }
-    }
-
     /// <summary>Whether the directory holds a native MoE model.</summary>
-    public static bool IsNativeMoe(string directory) => ModelTypeOf(directory) == MoeConfig.ModelType;
-
-    /// <summary>The MoE config of a loaded model, or null for a dense model.</summary>
-    public static MoeConfig? MoeConfigOf(LlamaForCausalLM model) =>
-        model.Config.ModelType == MoeConfig.ModelType ? MoeConfig.FromLlamaConfig(model.Config) : null;
+    public static bool IsNativeMoe(string directory) => ModelDirectory.ModelTypeOf(directory) == MoeConfig.ModelType;
 
     /// <summary>Loads a dense or MoE model directory.</summary>
     /// <param name="directory">The model directory.</param>
@@ -64,7 +40,7 @@ public static class CausalLanguageModelLoader
     /// <exception cref="LlamaMoeException">LMOE2205 for an unknown model_type; config and checkpoint errors as raised by the readers.</exception>
     public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType? dtype = null)
     {
-        var type = ModelTypeOf(directory);
+        var type = ModelDirectory.ModelTypeOf(directory);
         switch (type)
         {
             case "llama":
@@ -88,7 +64,7 @@ public static class CausalLanguageModelLoader
     /// <exception cref="LlamaMoeException">LMOE2205 for an unknown model_type; config errors as raised by the readers.</exception>
     public static MoeConfig? ReadMoeConfig(string directory)
     {
-        var type = ModelTypeOf(directory);
+        var type = ModelDirectory.ModelTypeOf(directory);
         return type switch
         {
             "llama" => null,

@@ -1,8 +1,9 @@
 using LlamaMoe.Modeling.Export;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.MoeModel;
+namespace LlamaMoe.Modeling.Loading;
 
 /// <summary>
 /// Lets <see cref="CausalLanguageModelLoader"/> load MoE directories of another layout through the format readers of
