@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Moe;

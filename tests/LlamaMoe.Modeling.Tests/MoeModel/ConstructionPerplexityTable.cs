@@ -1,7 +1,7 @@
 using System.Globalization;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;

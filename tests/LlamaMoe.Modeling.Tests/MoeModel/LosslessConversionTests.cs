@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Moe;

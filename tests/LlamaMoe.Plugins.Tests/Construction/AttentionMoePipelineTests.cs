@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;

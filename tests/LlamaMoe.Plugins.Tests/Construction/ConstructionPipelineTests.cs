@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;

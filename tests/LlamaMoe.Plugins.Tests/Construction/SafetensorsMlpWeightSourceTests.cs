@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Plugins.Construction;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Testing;

@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Pipeline;

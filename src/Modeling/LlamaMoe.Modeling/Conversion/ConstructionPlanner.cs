@@ -1,7 +1,7 @@
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline;
 

@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Modeling.Checkpoints;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 

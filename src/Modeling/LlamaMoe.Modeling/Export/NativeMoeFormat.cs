@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 

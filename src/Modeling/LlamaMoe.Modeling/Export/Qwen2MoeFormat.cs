@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 

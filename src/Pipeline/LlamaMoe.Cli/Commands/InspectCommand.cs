@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 

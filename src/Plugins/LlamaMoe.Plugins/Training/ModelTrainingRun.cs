@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Modeling.Training;
 using LlamaMoe.Pipeline;

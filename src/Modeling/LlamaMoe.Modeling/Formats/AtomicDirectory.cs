@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>Publishes a directory atomically: it is written as a temporary sibling and renamed into place when complete.</summary>
 public static class AtomicDirectory

@@ -1,7 +1,7 @@
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Gguf;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.SentencePiece;
 
 /// <summary>
 /// Writes a SentencePiece <c>ModelProto</c> (the <c>tokenizer.model</c> format) for a BPE vocabulary: pieces with scores

@@ -1,8 +1,8 @@
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Export;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Export;
+namespace LlamaMoe.Modeling.Formats.Gguf;
 
 /// <summary>
 /// Writes a GGUF v3 file (little-endian): header, metadata key/values, tensor directory, then the tensor data, every

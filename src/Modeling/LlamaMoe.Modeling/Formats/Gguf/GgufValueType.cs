@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Export;
+namespace LlamaMoe.Modeling.Formats.Gguf;
 
 /// <summary>GGUF metadata value types (numbering of the GGUF specification).</summary>
 public enum GgufValueType : uint

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>
 /// An open safetensors file whose header has been validated. Tensors are read one at a time: an empty tensor of the

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>Checks names read from files (tensor names, metadata keys) and escapes them for messages.</summary>
 public static class NameCheck

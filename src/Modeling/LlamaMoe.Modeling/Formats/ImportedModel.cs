@@ -2,7 +2,7 @@ using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>A model read by an importer: its config and its tensors under Hugging Face names, in Hugging Face order.</summary>
 /// <param name="Config">The architecture.</param>

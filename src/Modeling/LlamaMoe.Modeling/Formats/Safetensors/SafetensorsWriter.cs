@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>
 /// Writes one safetensors file: header padded with spaces to a multiple of 8 bytes, tensors in the given order,

@@ -4,7 +4,7 @@ using LlamaMoe.Modeling.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.Gguf;
 
 /// <summary>
 /// Imports an unquantized GGUF (architecture <c>llama</c>) to Hugging Face names. llama.cpp's converters store q/k rows in

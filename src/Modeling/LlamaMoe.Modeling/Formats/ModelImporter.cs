@@ -1,6 +1,8 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Gguf;
+using LlamaMoe.Modeling.Formats.Llama2c;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>
 /// Imports a llama2.c <c>.bin</c> or a GGUF file into a Hugging Face model directory (config.json,

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>Maps safetensors dtype names to TorchSharp scalar types and element sizes.</summary>
 public static class SafetensorsDtype

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>
 /// One tensor of a streamed checkpoint: its name, dtype and shape are known up front (for the header), its data is

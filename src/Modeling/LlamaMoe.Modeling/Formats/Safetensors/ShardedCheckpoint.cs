@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>
 /// The safetensors weights of a model directory: a single <c>model.safetensors</c> or shards listed by

@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>The stable LMOE1xxx codes raised while reading or writing checkpoint and tokenizer files.</summary>
 public static class FormatErrorCodes

@@ -1,7 +1,6 @@
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.Gguf;
 
 /// <summary>One GGUF tensor descriptor (dims in GGUF order: <c>ne[0]</c> is the fastest-varying).</summary>
 /// <param name="Name">Tensor name.</param>

@@ -4,7 +4,7 @@ using LlamaMoe.Modeling.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.Llama2c;
 
 /// <summary>
 /// Imports a llama2.c legacy (version 0) checkpoint: a 7 x int32 header (dim, hidden_dim, n_layers, n_heads, n_kv_heads,

@@ -1,7 +1,6 @@
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.SentencePiece;
 
 /// <summary>The parts of a SentencePiece <c>ModelProto</c> a GGUF export needs.</summary>
 /// <param name="Pieces">Piece strings in id order.</param>

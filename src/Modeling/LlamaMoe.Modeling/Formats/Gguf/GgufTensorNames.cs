@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats.Gguf;
 
 /// <summary>
 /// The one table between llama.cpp's GGUF tensor names and Hugging Face LLaMA names, used by both the GGUF importer and

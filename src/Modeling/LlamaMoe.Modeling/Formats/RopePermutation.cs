@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Import;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>
 /// Converts q/k projection rows from the interleaved (Meta, llama2.c, GGUF) RoPE layout, which rotates adjacent pairs,

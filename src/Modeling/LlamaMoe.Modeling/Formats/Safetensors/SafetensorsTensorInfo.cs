@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LlamaMoe.Modeling.Checkpoints;
+namespace LlamaMoe.Modeling.Formats.Safetensors;
 
 /// <summary>One tensor entry of a safetensors header, already validated against the file.</summary>
 /// <param name="Name">The tensor name.</param>
