@@ -21,7 +21,7 @@ public static class ModelDirectory
     /// <summary>The <c>model_type</c> of a directory's config.json (LMOE2001/2002 when unreadable).</summary>
     public static string ModelTypeOf(string directory)
     {
-        var path = Path.Combine(directory, ModelDirectory.ConfigFileName);
+        var path = Path.Combine(directory, ConfigFileName);
         try
         {
             var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 }) as JsonObject;

@@ -10,7 +10,7 @@ namespace LlamaMoe.Modeling.Training;
 /// <summary>
 /// Trains an <see cref="ICausalLanguageModel"/> on packed or padded rows: AdamW (no decay on norms, biases and
 /// vectors), warmup + cosine schedule, gradient clipping and accumulation, optional bfloat16 compute with float32
-/// masters, router balance and z-losses, frozen parameter groups, metrics.jsonl, loss.png and exact resume. SFT
+/// masters, router balance and z-losses, frozen parameter groups, metrics.jsonl (callers draw the loss curve from it) and exact resume. SFT
 /// stages and continual pre-training use the same trainer; only the rows' loss masks differ.
 /// </summary>
 public sealed class Trainer
