@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Testing;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;

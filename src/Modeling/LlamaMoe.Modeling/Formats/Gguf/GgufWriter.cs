@@ -1,5 +1,5 @@
 using System.Text;
-using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Formats.Gguf;

@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.Export;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>The stable LMOE12xx codes raised while exporting or converting between checkpoint formats.</summary>
 public static class ExportErrorCodes
