@@ -4,6 +4,7 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Diagnostics;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Synthetic;
 
 namespace LlamaMoe.Benchmarks;

@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 

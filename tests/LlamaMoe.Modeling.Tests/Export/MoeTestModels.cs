@@ -1,13 +1,12 @@
-using LlamaMoe.Construction;
-using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
-using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Tensors;
 using LlamaMoe.Testing;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Plugins.Construction;
@@ -92,7 +93,7 @@ public sealed class CalibratedConstructionPipelineTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var ids = tensor(new long[] { 1, 301, 427, 309, 426 }).unsqueeze(0); // (1, T)
-        using (var checkpoint = LlamaMoe.Modeling.Checkpoints.ShardedCheckpoint.Open(Path.Combine(artifacts, "moe")))
+        using (var checkpoint = LlamaMoe.Modeling.Formats.Safetensors.ShardedCheckpoint.Open(Path.Combine(artifacts, "moe")))
         {
             Assert.That(checkpoint.Info("model.layers.0.block_sparse_moe.mlp_residual.w1.weight").Shape, Is.EqualTo(new long[] { 35, 64 }));
             Assert.That(checkpoint.Info("model.layers.0.block_sparse_moe.gate.weight").Shape, Is.EqualTo(new long[] { 4, 64 }));

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Execution;

@@ -1,6 +1,6 @@
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Plugins.Construction;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Pipeline.Splitting;
+using LlamaMoe.Plugins.Construction;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using static TorchSharp.torch;

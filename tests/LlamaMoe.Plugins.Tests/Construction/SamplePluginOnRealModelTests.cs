@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Testing;
 using NUnit.Framework;

@@ -1,8 +1,8 @@
-using LlamaMoe.Tensors;
 using LlamaMoe.Modeling.AttentionMoe;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Tensors;
 using TorchSharp.Modules;
-using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Alignment;

@@ -1,8 +1,8 @@
-using LlamaMoe.Tensors;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using TorchSharp;
-using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Calibration;

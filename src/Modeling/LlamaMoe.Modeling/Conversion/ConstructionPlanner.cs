@@ -1,9 +1,9 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
-using LlamaMoe.Construction;
 
 namespace LlamaMoe.Modeling.Conversion;
 

@@ -1,8 +1,9 @@
-using LlamaMoe.Tensors;
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;

@@ -1,7 +1,8 @@
-using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;

@@ -1,9 +1,9 @@
-using LlamaMoe.Tensors;
 using System.Globalization;
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 
 namespace LlamaMoe.Modeling.Export;
 

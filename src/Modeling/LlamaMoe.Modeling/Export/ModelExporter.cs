@@ -1,5 +1,6 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
@@ -135,7 +136,7 @@ public sealed class MoeCheckpoint : IDisposable
             throw new LlamaMoeException(ExportErrorCodes.MoeConfigInvalid, "the model has no MoE layer", advice: "Export dense models with the dense exporters.");
         }
 
-        var native = CausalLanguageModelLoader.MoeConfigOf(model);
+        var native = MoeModelFactory.MoeConfigOf(model);
         var first = blocks[0].Block!.Options;
         return new MoeConfig
         {

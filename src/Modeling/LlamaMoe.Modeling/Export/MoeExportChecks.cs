@@ -1,3 +1,4 @@
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 

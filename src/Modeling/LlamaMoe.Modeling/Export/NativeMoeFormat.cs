@@ -1,4 +1,6 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
@@ -18,7 +20,7 @@ public static class NativeMoeFormat
     {
         try
         {
-            return CausalLanguageModelLoader.ModelTypeOf(directory);
+            return ModelDirectory.ModelTypeOf(directory);
         }
         catch (LlamaMoeException)
         {

@@ -1,8 +1,9 @@
-using LlamaMoe.Tensors;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;

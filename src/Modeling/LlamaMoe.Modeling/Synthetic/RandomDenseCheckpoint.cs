@@ -1,7 +1,8 @@
-using LlamaMoe.Tensors;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 

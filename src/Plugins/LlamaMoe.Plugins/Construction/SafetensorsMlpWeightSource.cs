@@ -1,6 +1,8 @@
 using System.Composition;
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Tensors;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;
 

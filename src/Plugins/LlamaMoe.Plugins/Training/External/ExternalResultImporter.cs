@@ -1,12 +1,13 @@
-using LlamaMoe.Tensors;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Training.External;
