@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Tensors;
 using TorchSharp.Modules;

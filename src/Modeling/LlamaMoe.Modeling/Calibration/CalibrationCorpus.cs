@@ -1,7 +1,6 @@
 using LlamaMoe.Modeling.Chat;
 using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 
 namespace LlamaMoe.Modeling.Calibration;

@@ -1,6 +1,4 @@
-using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;

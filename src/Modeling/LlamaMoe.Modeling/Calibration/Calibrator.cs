@@ -1,7 +1,6 @@
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using System.Numerics;
 using static TorchSharp.torch;
-using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 

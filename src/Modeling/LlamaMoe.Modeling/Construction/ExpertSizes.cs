@@ -1,5 +1,3 @@
-using LlamaMoe.Modeling.MoeModel;
-
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>Expert sizes for a split of I neurons.</summary>

@@ -2,7 +2,6 @@ using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Moe;
 using TorchSharp;
 using static TorchSharp.torch;
-using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 

@@ -1,5 +1,3 @@
-using LlamaMoe.Modeling.MoeModel;
-
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;
 

@@ -1,6 +1,5 @@
 using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.MoeModel;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;

@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling.Conversion.Methods;
-using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Conversion;
 

@@ -1,7 +1,6 @@
 using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
 

@@ -25,7 +25,7 @@ public sealed record RouterRequest(int Layer, int Experts, int Hidden, int Seed,
 
     /// <summary>The layer's calibration (LMOE2207 when absent).</summary>
     public LayerCalibration RequireCalibration() => Calibration
-        ?? throw new LlamaMoeException(MoeModel.ConstructionErrorCodes.CalibrationRequired, $"router initialisation of layer {Layer} needs calibration hidden states", key: "calibration",
+        ?? throw new LlamaMoeException(ConstructionErrorCodes.CalibrationRequired, $"router initialisation of layer {Layer} needs calibration hidden states", key: "calibration",
             advice: "Calibrate first (convert --calibration FILE, or a calibrate stage in needs).");
 }
 

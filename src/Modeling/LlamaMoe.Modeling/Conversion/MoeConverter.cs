@@ -2,7 +2,6 @@ using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
-using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using LlamaMoe.Construction;
-using LlamaMoe.Modeling.Construction;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;

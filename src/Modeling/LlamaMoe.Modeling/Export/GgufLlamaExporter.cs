@@ -3,7 +3,6 @@ using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
-using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 

@@ -2,7 +2,6 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Formats.Safetensors;
-using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Tensors;

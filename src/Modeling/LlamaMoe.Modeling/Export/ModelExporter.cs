@@ -1,4 +1,3 @@
-using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.MoeModel;

@@ -1,6 +1,5 @@
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
-using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
@@ -8,7 +7,7 @@ namespace LlamaMoe.Modeling.Export;
 /// <summary>
 /// Reads and writes the native LlamaMoe MoE directory (model_type <c>llamamoe</c>; docs/native-format.md) as a
 /// <see cref="MoeCheckpoint"/>. The config.json is read and written by <see cref="MoeConfig"/>, the same code the
-/// construction side and <see cref="CausalLanguageModelLoader"/> use; tensors keep their native names.
+/// construction side and <see cref="Loading.CausalLanguageModelLoader"/> use; tensors keep their native names.
 /// </summary>
 public static class NativeMoeFormat
 {

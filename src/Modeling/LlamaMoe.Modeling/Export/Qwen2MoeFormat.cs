@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;

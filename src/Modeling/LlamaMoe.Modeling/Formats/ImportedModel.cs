@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 

@@ -46,7 +46,7 @@ public static class ModelDirectory
         StreamingCheckpointWriter.Write(directory, tensors, maxShardBytes);
 
     /// <summary>
-    /// Copies tokenizer files, generation_config.json and the construction recipe (<see cref="Export.ConstructionRecipe.FileName"/>)
+    /// Copies tokenizer files, generation_config.json and the construction recipe (<see cref="ConstructionRecipe.FileName"/>)
     /// from <paramref name="source"/> into <paramref name="destination"/>.
     /// </summary>
     public static IReadOnlyList<string> CopyCompanionFiles(string source, string destination)
@@ -57,7 +57,7 @@ public static class ModelDirectory
             return copied;
         }
 
-        foreach (var name in TokenizerFileNames.Append(GenerationConfigFileName).Append(Export.ConstructionRecipe.FileName))
+        foreach (var name in TokenizerFileNames.Append(GenerationConfigFileName).Append(ConstructionRecipe.FileName))
         {
             var from = Path.Combine(source, name);
             if (File.Exists(from))

@@ -1,10 +1,9 @@
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.Loading;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.MoeModel;
 
-/// <summary>A reader for one more checkpoint format (by <c>model_type</c>), plugged into <see cref="CausalLanguageModelLoader"/>.</summary>
+/// <summary>A reader for one more checkpoint format (by <c>model_type</c>), plugged into <see cref="Loading.CausalLanguageModelLoader"/>.</summary>
 public interface IModelDirectoryReader
 {
     /// <summary>The <c>model_type</c> of config.json this reader handles (for example <c>mixtral</c>, <c>llama_moe</c>).</summary>

@@ -88,8 +88,8 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
 
         Directory.Delete(staging, recursive: true);
         var attentionInput = context.InputsOfKind(ArtifactKinds.AttentionExperts).FirstOrDefault();
-        new Modeling.Export.ConstructionRecipe(ProducerOf(partitionDirectory), ProducerOf(routerDirectory), context.Seed,
-            Modeling.Export.ConstructionRecipe.HuggingFaceIdOf(dense), attention is null || attentionInput is null ? null : ProducerOf(attentionInput.Directory))
+        new Modeling.Formats.ConstructionRecipe(ProducerOf(partitionDirectory), ProducerOf(routerDirectory), context.Seed,
+            Modeling.Formats.ConstructionRecipe.HuggingFaceIdOf(dense), attention is null || attentionInput is null ? null : ProducerOf(attentionInput.Directory))
             .Write(context.OutputDirectory);
         context.Progress.Report(moeLayers.Count, moeLayers.Count, "done");
         context.Outputs["experts"] = moe.ExpertCount.ToString(System.Globalization.CultureInfo.InvariantCulture);

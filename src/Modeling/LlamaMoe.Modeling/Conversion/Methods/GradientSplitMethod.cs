@@ -1,6 +1,5 @@
 using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Construction;
-using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Conversion.Methods;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LlamaMoe.Modeling.Formats;
 
-namespace LlamaMoe.Modeling.Export;
+namespace LlamaMoe.Modeling.Formats;
 
 /// <summary>
 /// How an MoE model was constructed, as <c>build-moe</c> knows it: the splitter and router initialiser (their plugin names),

@@ -1,4 +1,4 @@
-namespace LlamaMoe.Modeling.MoeModel;
+namespace LlamaMoe;
 
 /// <summary>Error codes of the model-level MoE construction (LMOE210x, LMOE22xx): native config, loader, calibration, conversion.</summary>
 public static class ConstructionErrorCodes
