@@ -40,7 +40,19 @@ public static class DenseTensorNames
     public static string InLayer(int layer, string relative) => $"{Layer(layer)}.{relative}";
 
     /// <summary>A dense MLP projection: <c>model.layers.{layer}.mlp.{projection}.weight</c> (gate_proj, up_proj, down_proj).</summary>
-    public static string Mlp(int layer, string projection) => $"{Layer(layer)}.mlp.{projection}.weight";
+    public static string Mlp(int layer, string projection) => $"{MlpModule(layer)}.{projection}.weight";
+
+    /// <summary>A dense MLP projection's bias (with <c>mlp_bias</c>): <c>model.layers.{layer}.mlp.{projection}.bias</c>.</summary>
+    public static string MlpBias(int layer, string projection) => $"{MlpModule(layer)}.{projection}.bias";
+
+    /// <summary>The dense MLP module of a layer: <c>model.layers.{layer}.mlp</c>.</summary>
+    public static string MlpModule(int layer) => $"{Layer(layer)}.mlp";
+
+    /// <summary>The attention module of a layer: <c>model.layers.{layer}.self_attn</c>.</summary>
+    public static string AttentionModule(int layer) => $"{Layer(layer)}.self_attn";
+
+    /// <summary>The four attention projections, in checkpoint order: q_proj, k_proj, v_proj, o_proj.</summary>
+    public static IReadOnlyList<string> AttentionProjections { get; } = ["q_proj", "k_proj", "v_proj", "o_proj"];
 
     /// <summary>Layer index of a <c>model.layers.{i}.</c> name, or -1.</summary>
     public static int LayerOf(string name)

@@ -13,8 +13,14 @@ public static class MoeTensorNames
     public static string Router(int layer) => $"{Block(layer)}.gate.weight";
 
     /// <summary>Expert <paramref name="expert"/>'s <c>w1</c>/<c>w2</c>/<c>w3</c> weight.</summary>
-    public static string Expert(int layer, int expert, string w) => $"{Block(layer)}.experts.{expert}.{w}.weight";
+    public static string Expert(int layer, int expert, string w) => $"{ExpertModule(layer, expert)}.{w}.weight";
+
+    /// <summary>Expert <paramref name="expert"/>'s module: <c>model.layers.{layer}.block_sparse_moe.experts.{expert}</c>.</summary>
+    public static string ExpertModule(int layer, int expert) => $"{Block(layer)}.experts.{expert}";
+
+    /// <summary>The residual expert's module (native: inside the block): <c>model.layers.{layer}.block_sparse_moe.mlp_residual</c>.</summary>
+    public static string ResidualModule(int layer) => $"{Block(layer)}.mlp_residual";
 
     /// <summary>The residual expert's <c>w1</c>/<c>w2</c>/<c>w3</c> weight (native: inside the block).</summary>
-    public static string Residual(int layer, string w) => $"{Block(layer)}.mlp_residual.{w}.weight";
+    public static string Residual(int layer, string w) => $"{ResidualModule(layer)}.{w}.weight";
 }

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;
@@ -16,19 +17,19 @@ internal static class AttentionTensorPlanner
     /// <summary>The dense attention keys an attention-MoE layer replaces.</summary>
     public static IEnumerable<string> DenseKeys(int layer, bool bias)
     {
-        foreach (var projection in new[] { "q_proj", "k_proj", "v_proj", "o_proj" })
+        foreach (var projection in DenseTensorNames.AttentionProjections)
         {
-            yield return $"model.layers.{layer}.self_attn.{projection}.weight";
+            yield return $"{DenseTensorNames.AttentionModule(layer)}.{projection}.weight";
             if (bias)
             {
-                yield return $"model.layers.{layer}.self_attn.{projection}.bias";
+                yield return $"{DenseTensorNames.AttentionModule(layer)}.{projection}.bias";
             }
         }
     }
 
     public static IEnumerable<StreamedTensor> Plan(LlamaConfig dense, int layer, AttentionMoePlan plan, ShardedCheckpoint checkpoint, DenseTensorCache cache)
     {
-        var prefix = $"model.layers.{layer}.self_attn.";
+        var prefix = DenseTensorNames.AttentionModule(layer) + ".";
         var options = plan.Options;
         var partition = AttentionExpertPartition.FromConfig(dense, options.Split);
         var dtype = checkpoint.Info(prefix + "q_proj.weight").ScalarType;

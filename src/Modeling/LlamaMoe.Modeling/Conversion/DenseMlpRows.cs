@@ -1,4 +1,5 @@
 using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;
@@ -13,7 +14,7 @@ internal sealed class DenseMlpRows(string denseDirectory) : IDisposable
     public float[] Read(int layer, MlpRows matrix)
     {
         checkpoint ??= ShardedCheckpoint.Open(denseDirectory);
-        var name = $"model.layers.{layer}.mlp.{(matrix == MlpRows.Gate ? "gate_proj" : "up_proj")}.weight";
+        var name = DenseTensorNames.Mlp(layer, matrix == MlpRows.Gate ? DenseTensorNames.GateProjection : DenseTensorNames.UpProjection);
         using var scope = NewDisposeScope();
         return checkpoint.Read(name).to(ScalarType.Float32).contiguous().data<float>().ToArray(); // (I, H)
     }

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,17 +16,16 @@ internal static class ExpertTensorPlanner
 {
     public static IEnumerable<StreamedTensor> Plan(MoeConfig config, int layer, MoeLayerPlan plan, ShardedCheckpoint checkpoint, DenseTensorCache cache)
     {
-        var dense = $"model.layers.{layer}.mlp.";
-        var moe = $"model.layers.{layer}.block_sparse_moe.";
-        var dtype = checkpoint.Info(dense + "gate_proj.weight").ScalarType;
+        var moe = MoeTensorNames.Block(layer) + ".";
+        var dtype = checkpoint.Info(DenseTensorNames.Mlp(layer, DenseTensorNames.GateProjection)).ScalarType;
         var hidden = (long)config.Dense.HiddenSize;
         var experts = config.ExpertCount;
         var partition = plan.Partition;
         var bias = config.Dense.MlpBias;
-        var sets = partition.Experts.Select((set, e) => (Prefix: $"{moe}experts.{e}.", Set: set)).ToList();
+        var sets = partition.Experts.Select((set, e) => (Prefix: MoeTensorNames.ExpertModule(layer, e) + ".", Set: set)).ToList();
         if (partition.Residual is { } residual)
         {
-            sets.Add(($"{moe}mlp_residual.", residual));
+            sets.Add((MoeTensorNames.ResidualModule(layer) + ".", residual));
         }
 
         foreach (var tensor in RouterTensors(config, moe, plan.RouterWeight, dtype))
@@ -33,16 +33,16 @@ internal static class ExpertTensorPlanner
             yield return tensor;
         }
 
-        foreach (var (source, target) in new[] { ("gate_proj", "w1"), ("up_proj", "w3") })
+        foreach (var (source, target) in new[] { (DenseTensorNames.GateProjection, "w1"), (DenseTensorNames.UpProjection, "w3") })
         {
             foreach (var (prefix, set) in sets)
             {
                 var rows = set;
-                var key = dense + source;
-                yield return new StreamedTensor(prefix + target + ".weight", dtype, [rows.Length, hidden], () => cache.Get(key + ".weight").index_select(0, Index(rows)));
+                var (weight, denseBias) = (DenseTensorNames.Mlp(layer, source), DenseTensorNames.MlpBias(layer, source));
+                yield return new StreamedTensor(prefix + target + ".weight", dtype, [rows.Length, hidden], () => cache.Get(weight).index_select(0, Index(rows)));
                 if (bias)
                 {
-                    yield return new StreamedTensor(prefix + target + ".bias", dtype, [rows.Length], () => checkpoint.Read(key + ".bias").index_select(0, Index(rows)));
+                    yield return new StreamedTensor(prefix + target + ".bias", dtype, [rows.Length], () => checkpoint.Read(denseBias).index_select(0, Index(rows)));
                 }
             }
         }
@@ -50,12 +50,12 @@ internal static class ExpertTensorPlanner
         foreach (var (prefix, set) in sets)
         {
             var columns = set;
-            var isResidual = prefix.EndsWith("mlp_residual.", StringComparison.Ordinal);
-            yield return new StreamedTensor(prefix + "w2.weight", dtype, [hidden, columns.Length], () => cache.Get(dense + "down_proj.weight").index_select(1, Index(columns)));
+            var isResidual = prefix == MoeTensorNames.ResidualModule(layer) + ".";
+            yield return new StreamedTensor(prefix + "w2.weight", dtype, [hidden, columns.Length], () => cache.Get(DenseTensorNames.Mlp(layer, DenseTensorNames.DownProjection)).index_select(1, Index(columns)));
             if (bias)
             {
                 var share = partition.Residual is null ? 1.0 / experts : isResidual ? 1.0 : 0.0;
-                yield return new StreamedTensor(prefix + "w2.bias", dtype, [hidden], () => checkpoint.Read(dense + "down_proj.bias").mul(share));
+                yield return new StreamedTensor(prefix + "w2.bias", dtype, [hidden], () => checkpoint.Read(DenseTensorNames.MlpBias(layer, DenseTensorNames.DownProjection)).mul(share));
             }
         }
     }

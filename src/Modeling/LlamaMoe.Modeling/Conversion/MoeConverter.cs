@@ -3,6 +3,7 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -153,12 +154,12 @@ public static class MoeConverter
 
         foreach (var layer in config.MoeLayers.Where(l => !emitted.Contains((l, false))))
         {
-            throw Mismatch($"the dense checkpoint has no MLP tensors for layer {layer}", $"model.layers.{layer}.mlp");
+            throw Mismatch($"the dense checkpoint has no MLP tensors for layer {layer}", DenseTensorNames.MlpModule(layer));
         }
 
         foreach (var layer in (attention?.Options.Layers ?? []).Where(l => !emitted.Contains((l, true))))
         {
-            throw Mismatch($"the dense checkpoint has no attention tensors for layer {layer}", $"model.layers.{layer}.self_attn");
+            throw Mismatch($"the dense checkpoint has no attention tensors for layer {layer}", DenseTensorNames.AttentionModule(layer));
         }
 
         return tensors;
@@ -166,17 +167,15 @@ public static class MoeConverter
 
     internal static IEnumerable<string> MlpKeys(int layer, bool bias)
     {
-        foreach (var projection in new[] { "gate_proj", "up_proj", "down_proj" })
+        foreach (var projection in new[] { DenseTensorNames.GateProjection, DenseTensorNames.UpProjection, DenseTensorNames.DownProjection })
         {
-            yield return $"model.layers.{layer}.mlp.{projection}.weight";
+            yield return DenseTensorNames.Mlp(layer, projection);
             if (bias)
             {
-                yield return $"model.layers.{layer}.mlp.{projection}.bias";
+                yield return DenseTensorNames.MlpBias(layer, projection);
             }
         }
     }
-
-    private static int LayerOf(string name) => int.Parse(name.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture);
 
     internal static LlamaMoeException Mismatch(string message, string key) =>
         new(ConstructionErrorCodes.PlanMismatch, message, key: key, advice: "Build the expert plans from the same dense checkpoint (same intermediate_size, hidden_size and layers).");

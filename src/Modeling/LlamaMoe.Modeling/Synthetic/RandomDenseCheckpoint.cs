@@ -28,9 +28,9 @@ public static class RandomDenseCheckpoint
             tensors.Add(Random(P("self_attn.k_proj.weight"), [kv, h]));
             tensors.Add(Random(P("self_attn.v_proj.weight"), [kv, h]));
             tensors.Add(Random(P("self_attn.o_proj.weight"), [h, q]));
-            tensors.Add(Random(P("mlp.gate_proj.weight"), [i, h]));
-            tensors.Add(Random(P("mlp.up_proj.weight"), [i, h]));
-            tensors.Add(Random(P("mlp.down_proj.weight"), [h, i]));
+            tensors.Add(Random(DenseTensorNames.Mlp(layer, DenseTensorNames.GateProjection), [i, h]));
+            tensors.Add(Random(DenseTensorNames.Mlp(layer, DenseTensorNames.UpProjection), [i, h]));
+            tensors.Add(Random(DenseTensorNames.Mlp(layer, DenseTensorNames.DownProjection), [h, i]));
             tensors.Add(Ones(P("input_layernorm.weight"), [h]));
             tensors.Add(Ones(P("post_attention_layernorm.weight"), [h]));
         }
