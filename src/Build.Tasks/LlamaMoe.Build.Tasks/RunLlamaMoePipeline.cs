@@ -13,6 +13,7 @@ namespace LlamaMoe.Build.Tasks;
 /// </summary>
 public sealed class RunLlamaMoePipeline : ToolTask
 {
+    // LlamaMoe.Pipeline.DeviceNames.All, spelled again: the task assembly references nothing of LlamaMoe (it loads into MSBuild).
     private static readonly string[] KnownDevices = ["auto", "cpu", "cuda"];
     private static readonly char[] ListSeparators = [';', ','];
 

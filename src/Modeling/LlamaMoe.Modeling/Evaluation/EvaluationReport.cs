@@ -64,6 +64,9 @@ public static class EvaluationReport
     /// </summary>
     public static double? FiniteOrNull(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
+    /// <summary>LMOE0908: an evaluation produced a NaN or infinite metric (<c>eval</c> fails with it, the <c>evaluate</c> step warns with it).</summary>
+    public const string NonFiniteMetricCode = "LMOE0908";
+
     /// <summary><c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c> for a non-finite value; null for a finite value or null.</summary>
     public static string? NonFiniteName(double? value) => value switch
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using LlamaMoe.Modeling;
+using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Cli.Commands;
 
@@ -58,12 +59,15 @@ public sealed class DoctorCommand : ICliCommand
                 (device.ComputeCapability is null ? string.Empty : $", compute capability {device.ComputeCapability}"));
         }
 
-        yield return ("device auto", report.CudaAvailable ? "cuda" : "cpu");
+        yield return ("device auto", AutoDevice(report));
         yield return ("bf16", $"{(report.Bf16Supported ? "yes" : "no")} ({report.Bf16Check})");
         yield return ("threads", report.Threads.ToString(CultureInfo.InvariantCulture));
         yield return ("tf32", $"matmul {OnOff(report.Tf32Matmul)}, cudnn {OnOff(report.Tf32Cudnn)}");
         yield return ("allocator", AllocatorText(report));
     }
+
+    // What device: auto runs on for this report, by the one resolver the pipeline uses.
+    private static string AutoDevice(TorchRuntimeReport report) => DeviceNames.Resolve(DeviceNames.Auto, () => report.CudaAvailable);
 
     private static string CudaText(TorchRuntimeReport report)
     {
@@ -106,7 +110,7 @@ public sealed class DoctorCommand : ICliCommand
             deviceInfoSource = report.Devices.Source,
             devices = report.Devices.Devices.Select(d => new { index = d.Index, name = d.Name, totalMemoryBytes = d.TotalMemoryBytes, computeCapability = d.ComputeCapability }),
         },
-        autoDevice = report.CudaAvailable ? "cuda" : "cpu",
+        autoDevice = AutoDevice(report),
         bf16 = new { supported = report.Bf16Supported, check = report.Bf16Check },
         threads = report.Threads,
         tf32 = new { matmul = report.Tf32Matmul, cudnn = report.Tf32Cudnn },

@@ -90,7 +90,7 @@ public sealed class EvalCommand : ICliCommand
     }
 
     /// <summary>LMOE0908: an evaluation produced a NaN or infinite metric (printed, written as JSON null, and a failure).</summary>
-    public const string NonFiniteMetricCode = "LMOE0908";
+    public const string NonFiniteMetricCode = EvaluationReport.NonFiniteMetricCode;
 
     private static void Print(string task, string format, IReadOnlyList<TaskScore> scores, bool json)
     {

@@ -126,7 +126,7 @@ public static partial class PipelineParser
                 device = deviceScalar.Value;
                 if (!DeviceNames.IsKnown(device))
                 {
-                    diagnostics.Add(deviceScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'device' must be auto, cpu or cuda, found '{device}'", Suggestions.DidYouMean(device, DeviceNames.All)));
+                    diagnostics.Add(deviceScalar.Location.Error(DiagnosticCodes.InvalidSetting, $"'device' must be {string.Join(", ", DeviceNames.All.SkipLast(1))} or {DeviceNames.All[^1]}, found '{device}'", Suggestions.DidYouMean(device, DeviceNames.All)));
                 }
             }
 

@@ -68,7 +68,7 @@ public sealed class EvaluateStep : PipelineStep<EvaluateOptions>
         {
             foreach (var bad in scores.Where(s => EvaluationReport.NonFiniteName(s.Value) is not null))
             {
-                context.Log.Warning($"LMOE0908: the {bad.Metric} of '{stage}' on {bad.Task} is {EvaluationReport.NonFiniteName(bad.Value)}; metrics.json holds null "
+                context.Log.Warning($"{EvaluationReport.NonFiniteMetricCode}: the {bad.Metric} of '{stage}' on {bad.Task} is {EvaluationReport.NonFiniteName(bad.Value)}; metrics.json holds null "
                     + "and names it under non_finite. Check the model's weights and dtype.");
             }
         }
