@@ -1,6 +1,5 @@
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
-using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

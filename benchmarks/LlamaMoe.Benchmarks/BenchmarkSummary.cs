@@ -19,6 +19,7 @@ public static class BenchmarkSummary
         new("evaluation tok/s, MoE vs the dense model it came from", r => r.Benchmark == "eval-throughput" && r.Case.Contains("dense source", StringComparison.Ordinal)),
         new("conversion vs file copy (MB/s)", r => r.Benchmark == "conversion" && r.Target is null),
         new("conversion peak RSS vs 2x one layer (lower is better)", r => r.Benchmark == "conversion" && r.Target is not null, LowerIsBetter: true),
+        new("export peak RSS vs 2x one layer, every format (lower is better)", r => r.Benchmark == "export", LowerIsBetter: true),
         new("training FLOP utilisation, MFU (grouped dispatch)", r => r.Benchmark == "training-mfu" && r.Target is not null),
         new("training FLOP utilisation, MFU (per-expert dispatch)", r => r.Benchmark == "training-mfu" && r.Target is null),
         new("bf16 vs f32 matmul FLOP/s", r => r.Benchmark == "matmul-peak"),

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Synthetic;
 using LlamaMoe.Modeling.Tokenization;
 using static TorchSharp.torch;

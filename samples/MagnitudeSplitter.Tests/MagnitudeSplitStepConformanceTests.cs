@@ -7,13 +7,15 @@ using NUnit.Framework;
 namespace MagnitudeSplitter.Tests;
 
 [TestFixture]
-public sealed class MagnitudeSplitStepConformanceTests : StepConformanceTests
+public sealed class MagnitudeSplitStepConformanceTests : SplitterConformanceTests
 {
     protected override string PluginName => "split-mlp/magnitude";
 
     protected override Assembly PluginAssembly => typeof(MagnitudeSplitStep).Assembly;
 
     protected override string ValidOptions => "{ experts: 4, mode: round-robin, residual: 2 }";
+
+    protected override int ExpectedExperts => 4;
 
     protected override IEnumerable<BadOptionsCase> BadOptions =>
     [

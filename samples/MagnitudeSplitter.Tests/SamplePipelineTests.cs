@@ -37,8 +37,8 @@ public sealed class SamplePipelineTests
         foreach (var layer in partition.Layers)
         {
             Assert.That(layer.Experts, Has.Count.EqualTo(4));
-            Assert.That(layer.Experts.Select(e => e.Count), Is.All.EqualTo(4));
-            Assert.That(layer.Check(16), Is.Null);
+            Assert.That(layer.Experts.Select(e => e.Length), Is.All.EqualTo(4));
+            Assert.That(layer.Problem(), Is.Null);
         }
 
         var chunks = ModelPartition.Read(temp.Combine("artifacts", "magnitude-sample", "split-chunks"));

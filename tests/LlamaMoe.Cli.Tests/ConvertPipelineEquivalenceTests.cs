@@ -1,7 +1,7 @@
 using System.Globalization;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Conversion;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Execution;
 using LlamaMoe.Pipeline.Services;

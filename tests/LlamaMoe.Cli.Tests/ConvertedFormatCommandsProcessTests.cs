@@ -1,3 +1,6 @@
+using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 
@@ -30,5 +33,37 @@ public sealed class ConvertedFormatCommandsProcessTests
         Assert.That(inspect.Stdout, Does.Contain("architecture  mixtral (read as llamamoe)"));
         Assert.That(inspect.Stdout, Does.Contain("experts       4 routed, top-k 2, residual 0, scale 1"));
         Assert.That(inspect.Stdout, Does.Contain("model.layers.4.block_sparse_moe.experts.3.w2.weight"));
+    }
+
+    [Test]
+    public void GgufExportPicksQwen2MoeForTheResidualVariantAndLlamaOtherwise()
+    {
+        using var dir = new TempDirectory("cli-gguf-arch");
+        var dense = dir.Combine("dense");
+        Assert.That(CliProcess.Run("import", SharedData.Stories260KBin, "--out", dense, "--tokenizer", SharedData.Tok512Model).ExitCode, Is.EqualTo(0));
+        string Convert(string name, params string[] options)
+        {
+            var output = dir.Combine(name);
+            var run = CliProcess.Run(["convert", dense, "--out", output, "--split", "sequential", .. options]);
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.Stderr);
+            return output;
+        }
+
+        var residual = Convert("residual", "--experts", "3", "--top-k", "1", "--residual", "1", "--routing", "softmax");
+        var export = CliProcess.Run("export", residual, "--format", "gguf", "--out", dir.Combine("residual.gguf"));
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.Stderr);
+        var file = GgufFile.Read(dir.Combine("residual.gguf"));
+        Assert.That(file.Metadata["general.architecture"], Is.EqualTo("qwen2moe"));
+        Assert.That(file.Tensors.Select(t => t.Name), Does.Contain("blk.0.ffn_down_shexp.weight"));
+
+        var routed = Convert("routed", "--experts", "4", "--top-k", "2");
+        Assert.That(CliProcess.Run("export", routed, "--format", "gguf", "--out", dir.Combine("routed.gguf")).ExitCode, Is.EqualTo(0));
+        Assert.That(GgufFile.Read(dir.Combine("routed.gguf")).Metadata["general.architecture"], Is.EqualTo("llama"));
+
+        var renormalised = Convert("renormalised", "--experts", "3", "--top-k", "1", "--residual", "1");
+        var refused = CliProcess.Run("export", renormalised, "--format", "gguf", "--out", dir.Combine("renormalised.gguf"));
+        Assert.That(refused.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(refused.Stderr, Does.Contain(ExportErrorCodes.GgufRoutingNotExpressible));
+        Assert.That(File.Exists(dir.Combine("renormalised.gguf")), Is.False);
     }
 }

@@ -15,7 +15,7 @@ public sealed class SampleDiscoveryTests
     {
         var result = CliProcess.Run("plugins", "--plugins", PluginFolder);
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
-        Assert.That(result.Stdout, Does.Contain("split-mlp/magnitude (v1): Split MLP neurons into experts by the L2 norm"));
+        Assert.That(result.Stdout, Does.Contain("split-mlp/magnitude (v2): Split MLP neurons into experts by the L2 norm"));
         Assert.That(result.Stdout, Does.Contain("from MagnitudeSplitter.dll"));
         Assert.That(result.Stdout, Does.Contain("mode").And.Contain("round-robin|contiguous"));
     }

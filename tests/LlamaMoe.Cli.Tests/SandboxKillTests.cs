@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Plugins.Evaluation;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 

@@ -120,7 +120,7 @@ public abstract class StepConformanceTests
         Assert.That(Directory.Exists(Path.Combine(sandbox.Root, "runs", "out-1")), Is.False, "a cancelled stage's output is removed");
     }
 
-    private ConformanceSandbox CreateSandbox()
+    private protected ConformanceSandbox CreateSandbox()
     {
         var sandbox = new ConformanceSandbox(PluginName, PluginAssembly);
         CreateInputs(sandbox);

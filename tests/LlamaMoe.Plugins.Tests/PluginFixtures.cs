@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
 using LlamaMoe.Testing;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using static TorchSharp.torch;

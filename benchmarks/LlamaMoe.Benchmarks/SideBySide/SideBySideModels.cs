@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Synthetic;
 using static TorchSharp.torch;
 

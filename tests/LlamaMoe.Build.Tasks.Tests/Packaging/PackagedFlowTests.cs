@@ -45,7 +45,7 @@ public sealed class PackagedFlowTests
             Assert.That(File.Exists(Path.Combine(repo.Feed, $"{id}.{repo.Version}.nupkg")), Is.True, $"{id} {repo.Version} is in the feed");
         }
 
-        foreach (var id in new[] { "LlamaMoe.Cli", "LlamaMoe.Pipeline.Abstractions", "LlamaMoe.Pipeline" })
+        foreach (var id in new[] { "LlamaMoe.Cli", "LlamaMoe.Core", "LlamaMoe.Pipeline.Abstractions", "LlamaMoe.Pipeline" })
         {
             Assert.That(File.Exists(Path.Combine(repo.Feed, $"{id}.{repo.Version}.snupkg")), Is.True, $"{id} has a symbol package");
         }

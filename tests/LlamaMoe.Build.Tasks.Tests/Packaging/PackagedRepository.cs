@@ -15,7 +15,7 @@ internal sealed class PackagedRepository : IDisposable
 {
     /// <summary>The packages the feed must hold.</summary>
     public static readonly string[] PackageIds =
-        ["LlamaMoe.Build", "LlamaMoe.Cli", "LlamaMoe.Pipeline.Abstractions", "LlamaMoe.Pipeline", "LlamaMoe.Pipeline.Conformance", "LlamaMoe.Templates"];
+        ["LlamaMoe.Build", "LlamaMoe.Cli", "LlamaMoe.Core", "LlamaMoe.Pipeline.Abstractions", "LlamaMoe.Pipeline", "LlamaMoe.Pipeline.Conformance", "LlamaMoe.Templates"];
 
     /// <summary>The name given to <c>dotnet new -n</c>: the plugin project is NAME.Splitter.</summary>
     public const string Name = "TinyLab";

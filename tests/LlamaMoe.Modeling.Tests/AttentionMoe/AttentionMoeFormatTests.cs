@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

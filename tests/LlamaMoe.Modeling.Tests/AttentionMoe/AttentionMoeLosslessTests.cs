@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling.AttentionMoe;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Testing;
 using NUnit.Framework;

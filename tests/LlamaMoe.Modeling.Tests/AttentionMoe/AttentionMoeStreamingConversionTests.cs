@@ -1,7 +1,8 @@
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Conversion;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Testing;
 using NUnit.Framework;

@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

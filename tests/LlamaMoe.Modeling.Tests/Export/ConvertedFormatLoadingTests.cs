@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tests.MoeModel;
@@ -47,12 +49,12 @@ public sealed class ConvertedFormatLoadingTests
         using var loaded = CausalLanguageModelLoader.Load(dir);
         var expected = MoeTestModels.Logits(moe, MoeTestModels.TestIds);
         Assert.That(LlamaCppRunner.MaxAbsDiff(expected, MoeTestModels.Logits(loaded, MoeTestModels.TestIds)), Is.LessThan(1e-4));
-        var config = CausalLanguageModelLoader.MoeConfigOf(loaded)!;
+        var config = MoeModelFactory.MoeConfigOf(loaded)!;
         Assert.That((config.ExpertCount, config.TopK, config.MoeLayers.Count), Is.EqualTo((4, 2, 5)));
         Assert.That(config.ScaleFactors, Is.All.EqualTo(1.0), "the scale factor is folded into w2");
 
         CausalLanguageModelLoader.Save(loaded, work.Combine("mixtral-as-native"), companionSource: dir);
-        Assert.That(CausalLanguageModelLoader.ModelTypeOf(work.Combine("mixtral-as-native")), Is.EqualTo("llamamoe"));
+        Assert.That(ModelDirectory.ModelTypeOf(work.Combine("mixtral-as-native")), Is.EqualTo("llamamoe"));
         using var native = CausalLanguageModelLoader.Load(work.Combine("mixtral-as-native"));
         Assert.That(LlamaCppRunner.MaxAbsDiff(expected, MoeTestModels.Logits(native, MoeTestModels.TestIds)), Is.LessThan(1e-4));
     }
@@ -139,7 +141,7 @@ public sealed class ConvertedFormatLoadingTests
         using var loaded = CausalLanguageModelLoader.Load(dir);
         int[] ids = [0, 5, 17, 33, 64, 95, 2, 40];
         Assert.That(LlamaCppRunner.MaxAbsDiff(MoeTestModels.Logits(model, ids), MoeTestModels.Logits(loaded, ids)), Is.LessThan(1e-4));
-        Assert.That(CausalLanguageModelLoader.MoeConfigOf(loaded)!.AttentionMoe!["num_experts"]!.GetValue<int>(), Is.EqualTo(4));
+        Assert.That(MoeModelFactory.MoeConfigOf(loaded)!.AttentionMoe!["num_experts"]!.GetValue<int>(), Is.EqualTo(4));
     }
 
     private static void SetConfigKey(string directory, string key, int value)

@@ -1,7 +1,8 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.Gguf;
+using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;

@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Testing;
 using NUnit.Framework;

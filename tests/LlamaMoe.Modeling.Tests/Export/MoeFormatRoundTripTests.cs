@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Tensors;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using static TorchSharp.torch;

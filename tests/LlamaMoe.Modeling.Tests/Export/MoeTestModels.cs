@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
-using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Tensors;
 using LlamaMoe.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -115,7 +116,7 @@ internal static class MoeTestModels
 
     private static string ToV1(string native)
     {
-        var layer = MoeTensorNames.LayerOf(native);
+        var layer = DenseTensorNames.LayerOf(native);
         var block = layer >= 0 ? MoeTensorNames.Block(layer) + "." : null;
         if (block is null || !native.StartsWith(block, StringComparison.Ordinal))
         {

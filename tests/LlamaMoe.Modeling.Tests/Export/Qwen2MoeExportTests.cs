@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Tensors;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;
@@ -67,7 +69,7 @@ public sealed class Qwen2MoeExportTests() : ImportedDenseFixture("qwen2-moe")
         Assert.That(back[MoeTensorNames.Residual(2, "w2")].eq(checkpoint[MoeTensorNames.Residual(2, "w2")]).all().item<bool>(), Is.True, "halving undoes the doubling exactly");
         using var reloaded = back.ToModel();
         AssertRelativelyClose(MoeTestModels.Logits(reloaded, MoeTestModels.TestIds), MoeTestModels.Logits(moe, MoeTestModels.TestIds), 1e-5);
-        using var loaded = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(dir, CPU, ScalarType.Float32);
+        using var loaded = LlamaMoe.Modeling.Loading.CausalLanguageModelLoader.Load(dir, CPU, ScalarType.Float32);
         AssertRelativelyClose(MoeTestModels.Logits(loaded, MoeTestModels.TestIds), MoeTestModels.Logits(moe, MoeTestModels.TestIds), 1e-5);
     }
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
 

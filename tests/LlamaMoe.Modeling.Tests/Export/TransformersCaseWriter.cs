@@ -57,7 +57,7 @@ public sealed class TransformersCaseWriter
             return;
         }
 
-        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(Path.Combine(export, "native"));
+        using var model = LlamaMoe.Modeling.Loading.CausalLanguageModelLoader.Load(Path.Combine(export, "native"));
         model.eval();
         var ids = MoeTestModels.TestIdsFor(model.Config.VocabSize);
         var caseDir = Path.Combine(output, "pipeline-export-mixtral");

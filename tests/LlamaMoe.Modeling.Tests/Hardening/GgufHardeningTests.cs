@@ -1,5 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Llama2c;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
 using NUnit.Framework;

@@ -1,5 +1,6 @@
 using System.Text;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

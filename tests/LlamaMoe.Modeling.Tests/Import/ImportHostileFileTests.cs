@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
+using LlamaMoe.Modeling.Formats.Llama2c;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 

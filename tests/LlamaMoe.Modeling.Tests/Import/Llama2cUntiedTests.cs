@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.Llama2c;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using TorchSharp;

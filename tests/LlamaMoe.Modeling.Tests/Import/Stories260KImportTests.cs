@@ -1,12 +1,12 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Generation;
-using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
-using TextGenerator = LlamaMoe.Modeling.Generation.TextGenerator;
 using NUnit.Framework;
+using TextGenerator = LlamaMoe.Modeling.Generation.TextGenerator;
 
 namespace LlamaMoe.Modeling.Tests.Import;
 

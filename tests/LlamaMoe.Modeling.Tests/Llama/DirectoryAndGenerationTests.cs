@@ -1,5 +1,5 @@
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Generation;
-using LlamaMoe.Modeling.Import;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Testing;
 using NUnit.Framework;

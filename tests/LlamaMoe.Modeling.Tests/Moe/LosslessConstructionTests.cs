@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Construction;
 using LlamaMoe.Modeling.Moe;
 using NUnit.Framework;

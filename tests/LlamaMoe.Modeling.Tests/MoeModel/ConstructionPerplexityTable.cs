@@ -1,8 +1,8 @@
 using System.Globalization;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
 using NUnit.Framework;

@@ -1,7 +1,8 @@
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
@@ -108,7 +109,7 @@ public sealed class LosslessConversionTests
         using var denseModel = CausalLanguageModelLoader.Load(dense);
         using var moeModel = CausalLanguageModelLoader.Load(moe);
         Assert.That(moeModel.FeedForwardBlocks.Select(b => b is SparseMoeBlock), Is.EqualTo(new[] { false, true, true, false }));
-        Assert.That(CausalLanguageModelLoader.MoeConfigOf(moeModel)!.MoeLayers, Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(MoeModelFactory.MoeConfigOf(moeModel)!.MoeLayers, Is.EqualTo(new[] { 1, 2 }));
         var ids = randint(config.VocabSize, new long[] { 1, 16 }, generator: new Generator(1)); // (B, T)
         Assert.That(ConversionFixture.MaxLogitDifference(denseModel, moeModel, ids), Is.LessThan(1e-5f));
     }
@@ -123,7 +124,7 @@ public sealed class LosslessConversionTests
         var moe = ConversionFixture.Convert(dense, work.Combine("moe"), options, []);
         using var denseModel = CausalLanguageModelLoader.Load(dense);
         using var moeModel = CausalLanguageModelLoader.Load(moe);
-        var moeConfig = CausalLanguageModelLoader.MoeConfigOf(moeModel)!;
+        var moeConfig = MoeModelFactory.MoeConfigOf(moeModel)!;
         Assert.That(moeConfig.ScaleFactors, Is.All.EqualTo(2.0), "default scale E/k");
         Assert.That(moeConfig.Router.Weights, Is.EqualTo(RoutingWeights.SoftmaxRenormalized));
         var ids = randint(config.VocabSize, new long[] { 1, 16 }, generator: new Generator(1)); // (B, T)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Conversion;
+using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Testing;
 using NUnit.Framework;

@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling.Data;
 using LlamaMoe.Modeling.Evaluation;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 using LlamaMoe.Modeling.Synthetic;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;

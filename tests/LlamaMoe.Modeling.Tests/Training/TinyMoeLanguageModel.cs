@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 namespace LlamaMoe.Pipeline.Tests.TestPlugins;
 
 public sealed class PartitionConsumerOptions : StepOptions

@@ -1,9 +1,9 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Alignment;
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Testing;
 using NUnit.Framework;

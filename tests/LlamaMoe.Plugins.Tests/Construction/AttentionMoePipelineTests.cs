@@ -1,7 +1,8 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Execution;

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Plugins.Construction;
@@ -75,15 +76,15 @@ public sealed class CalibratedConstructionPipelineTests
         }
 
         var gradient = ModelPartition.Read(Path.Combine(artifacts, "gradient"));
-        Assert.That(gradient.Layers.Select(l => l.Check(172)), Is.All.Null);
-        Assert.That(gradient.Layers[0].Residual, Has.Count.EqualTo(35), "one share of 172/(4+1), larger share first");
-        Assert.That(gradient.Layers[0].Experts.Sum(e => e.Count) + gradient.Layers[0].Residual.Count, Is.EqualTo(172));
+        Assert.That(gradient.Layers.Select(l => l.Problem()), Is.All.Null);
+        Assert.That(gradient.Layers[0].Residual, Has.Length.EqualTo(35), "one share of 172/(4+1), larger share first");
+        Assert.That(gradient.Layers[0].Experts.Sum(e => e.Length) + gradient.Layers[0].Residual!.Length, Is.EqualTo(172));
 
         var sharing = ModelPartition.Read(Path.Combine(artifacts, "sharing"));
-        Assert.That(sharing.Layers[0].Experts.Select(e => e.Count), Is.All.EqualTo(60));
+        Assert.That(sharing.Layers[0].Experts.Select(e => e.Length), Is.All.EqualTo(60));
 
         var coactivation = ModelPartition.Read(Path.Combine(artifacts, "coactivation"));
-        Assert.That(coactivation.Layers.Select(l => l.Check(172)), Is.All.Null);
+        Assert.That(coactivation.Layers.Select(l => l.Problem()), Is.All.Null);
 
         var config = MoeConfig.Read(Path.Combine(artifacts, "moe", "config.json"));
         Assert.That(config.ResidualSize, Is.EqualTo(35));
@@ -92,7 +93,7 @@ public sealed class CalibratedConstructionPipelineTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var ids = tensor(new long[] { 1, 301, 427, 309, 426 }).unsqueeze(0); // (1, T)
-        using (var checkpoint = LlamaMoe.Modeling.Checkpoints.ShardedCheckpoint.Open(Path.Combine(artifacts, "moe")))
+        using (var checkpoint = LlamaMoe.Modeling.Formats.Safetensors.ShardedCheckpoint.Open(Path.Combine(artifacts, "moe")))
         {
             Assert.That(checkpoint.Info("model.layers.0.block_sparse_moe.mlp_residual.w1.weight").Shape, Is.EqualTo(new long[] { 35, 64 }));
             Assert.That(checkpoint.Info("model.layers.0.block_sparse_moe.gate.weight").Shape, Is.EqualTo(new long[] { 4, 64 }));

@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Execution;
@@ -53,7 +54,7 @@ public sealed class ConstructionPipelineTests
         var partition = ModelPartition.Read(Path.Combine(artifacts, "split"));
         Assert.That(partition.Layers, Has.Count.EqualTo(5));
         Assert.That(partition.Intermediate, Is.EqualTo(172));
-        Assert.That(partition.Layers.Select(l => l.Check(172)), Is.All.Null);
+        Assert.That(partition.Layers.Select(l => l.Problem()), Is.All.Null);
 
         var moeConfig = MoeConfig.Read(Path.Combine(artifacts, "moe", "config.json"));
         Assert.That(moeConfig.ExpertCount, Is.EqualTo(4));

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Splitting;
@@ -53,9 +54,9 @@ public sealed class ConstructionSplitStepTests
         foreach (var stage in new[] { "sequential", "clustering" })
         {
             var layer = ModelPartition.Read(Path.Combine(artifacts, stage)).Layers[1];
-            Assert.That(layer.Check(24), Is.Null, stage);
-            Assert.That(layer.Residual, Has.Count.EqualTo(6), $"{stage}: one share of 24/(3+1)");
-            Assert.That(layer.Experts.Select(e => e.Count), Is.All.EqualTo(6), stage);
+            Assert.That(layer.Problem(), Is.Null, stage);
+            Assert.That(layer.Residual, Has.Length.EqualTo(6), $"{stage}: one share of 24/(3+1)");
+            Assert.That(layer.Experts.Select(e => e.Length), Is.All.EqualTo(6), stage);
         }
 
         Assert.That(ModelPartition.Read(Path.Combine(artifacts, "sequential")).Layers[0].Residual, Is.EqualTo(Enumerable.Range(18, 6)), "without calibration the last share is the residual");

@@ -1,6 +1,6 @@
-using LlamaMoe.Modeling.Checkpoints;
-using LlamaMoe.Plugins.Construction;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Pipeline.Splitting;
+using LlamaMoe.Plugins.Construction;
 using LlamaMoe.Testing;
 using NUnit.Framework;
 using static TorchSharp.torch;
@@ -17,15 +17,13 @@ public sealed class SafetensorsMlpWeightSourceTests
         var source = new SafetensorsMlpWeightSource();
         Assert.That(source.CanRead(temp.Path), Is.True);
 
-        var layers = source.ReadLayers(temp.Path, CancellationToken.None).ToList();
-        Assert.That(layers.Select(l => l.LayerIndex), Is.EqualTo(new[] { 0, 1, 2 }));
+        using var reader = source.Open(temp.Path);
+        Assert.That(reader.Shape, Is.EqualTo(new MlpShape(3, 16, 24)));
         using var checkpoint = ShardedCheckpoint.Open(temp.Path);
         using var down = checkpoint.Read("model.layers.2.mlp.down_proj.weight"); // (H, I)
         using var gate = checkpoint.Read("model.layers.1.mlp.gate_proj.weight"); // (I, H)
-        Assert.That(layers[2].Down.ToArray(), Is.EqualTo(down.data<float>().ToArray()));
-        Assert.That(layers[1].GateRow(5).ToArray(), Is.EqualTo(gate[5].data<float>().ToArray()));
-        Assert.That(layers[0].Hidden, Is.EqualTo(16));
-        Assert.That(layers[0].Intermediate, Is.EqualTo(24));
+        Assert.That(reader.Read(2, MlpProjection.Down), Is.EqualTo(down.data<float>().ToArray()));
+        Assert.That(reader.Read(1, MlpProjection.Gate).AsSpan(5 * 16, 16).ToArray(), Is.EqualTo(gate[5].data<float>().ToArray()));
     }
 
     [Test]
@@ -48,17 +46,20 @@ public sealed class SafetensorsMlpWeightSourceTests
         TinyDenseModel.Write(temp.Path, intermediate: 24);
         var config = File.ReadAllText(temp.Combine("config.json")).Replace("\"intermediate_size\": 24", "\"intermediate_size\": 20", StringComparison.Ordinal);
         File.WriteAllText(temp.Combine("config.json"), config);
-        var ex = Assert.Throws<LlamaMoeException>(() => new SafetensorsMlpWeightSource().ReadLayers(temp.Path, CancellationToken.None).ToList());
-        Assert.That(ex!.Code, Is.EqualTo("LMOE2401"));
+        using var reader = new SafetensorsMlpWeightSource().Open(temp.Path);
+        var ex = Assert.Throws<LlamaMoeException>(() => reader.Read(0, MlpProjection.Up));
+        Assert.That(ex!.Code, Is.EqualTo(ConstructionPluginErrors.WeightShape));
     }
 
     [Test]
-    public void StopsWhenCancelled()
+    public void OpeningReadsTheShapeFromConfigWithoutTheCheckpoint()
     {
         using var temp = new TempDirectory();
-        TinyDenseModel.Write(temp.Path);
-        using var cancellation = new CancellationTokenSource();
-        cancellation.Cancel();
-        Assert.Throws<OperationCanceledException>(() => new SafetensorsMlpWeightSource().ReadLayers(temp.Path, cancellation.Token).ToList());
+        TinyDenseModel.Write(temp.Path, layers: 2, hidden: 16, intermediate: 24);
+        File.Delete(temp.Combine("model.safetensors"));
+
+        using var reader = new SafetensorsMlpWeightSource().Open(temp.Path);
+
+        Assert.That(reader.Shape, Is.EqualTo(new MlpShape(2, 16, 24)));
     }
 }

@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline.Splitting;
 using LlamaMoe.Testing;
 using NUnit.Framework;
@@ -24,7 +24,7 @@ public sealed class SamplePluginOnRealModelTests
         var partition = ModelPartition.Read(Path.Combine(artifacts, "split"));
         Assert.That(partition.Layers, Has.Count.EqualTo(5));
         Assert.That(partition.Intermediate, Is.EqualTo(172));
-        Assert.That(partition.Layers.Select(l => l.Residual.Count), Is.All.EqualTo(12));
-        Assert.That(partition.Layers.Select(l => l.Check(172)), Is.All.Null);
+        Assert.That(partition.Layers.Select(l => l.Residual!.Length), Is.All.EqualTo(12));
+        Assert.That(partition.Layers.Select(l => l.Problem()), Is.All.Null);
     }
 }

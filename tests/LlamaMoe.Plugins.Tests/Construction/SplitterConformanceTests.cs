@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using System.Reflection;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
@@ -6,13 +7,15 @@ using LlamaMoe.Plugins.Construction;
 
 namespace LlamaMoe.Plugins.Tests.Construction;
 
-public sealed class RandomSplitConformanceTests : StepConformanceTests
+public sealed class RandomSplitConformanceTests : SplitterConformanceTests
 {
     protected override string PluginName => "split-mlp/random";
 
     protected override Assembly PluginAssembly => typeof(RandomSplitStep).Assembly;
 
     protected override string ValidOptions => "{ experts: 4, seed: 3, sizes: [7, 6, 6, 5] }";
+
+    protected override int ExpectedExperts => 4;
 
     protected override IEnumerable<BadOptionsCase> BadOptions =>
     [
@@ -27,13 +30,15 @@ public sealed class RandomSplitConformanceTests : StepConformanceTests
         sandbox.AddInput("dense", ArtifactKinds.DenseModel, directory => TinyDenseModel.Write(directory, layers: 2));
 }
 
-public sealed class SequentialSplitConformanceTests : StepConformanceTests
+public sealed class SequentialSplitConformanceTests : SplitterConformanceTests
 {
     protected override string PluginName => "split-mlp/sequential";
 
     protected override Assembly PluginAssembly => typeof(SequentialSplitStep).Assembly;
 
     protected override string ValidOptions => "{ experts: 3 }";
+
+    protected override int ExpectedExperts => 3;
 
     protected override IEnumerable<BadOptionsCase> BadOptions =>
     [
@@ -46,13 +51,15 @@ public sealed class SequentialSplitConformanceTests : StepConformanceTests
         sandbox.AddInput("dense", ArtifactKinds.DenseModel, directory => TinyDenseModel.Write(directory, layers: 2));
 }
 
-public sealed class ClusteringSplitConformanceTests : StepConformanceTests
+public sealed class ClusteringSplitConformanceTests : SplitterConformanceTests
 {
     protected override string PluginName => "split-mlp/clustering";
 
     protected override Assembly PluginAssembly => typeof(ClusteringSplitStep).Assembly;
 
     protected override string ValidOptions => "{ experts: 4, weights: gate, iterations: 20 }";
+
+    protected override int ExpectedExperts => 4;
 
     protected override IEnumerable<BadOptionsCase> BadOptions =>
     [

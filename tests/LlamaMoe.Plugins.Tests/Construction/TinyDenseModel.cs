@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Tests.Construction;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Conformance;
 using LlamaMoe.Plugins.Evaluation;

@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Conversion;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Testing;
 
 namespace LlamaMoe.Plugins.Tests.Export;

@@ -1,8 +1,8 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Pipeline.Definition;
 using LlamaMoe.Pipeline.Execution;

@@ -1,5 +1,4 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Export;
 using LlamaMoe.Plugins.Tests.Construction;
 using LlamaMoe.Testing;
 using NUnit.Framework;
@@ -39,7 +38,7 @@ public sealed class ModelCardPipelineTests
         // a 4 x 64 router per layer; a token skips 2 of the 4 experts: 5 layers x 2 experts x 3 x 64 x 43 parameters.
         TorchRuntime.EnsureLoaded();
         long denseTotal;
-        using (var dense = Modeling.MoeModel.CausalLanguageModelLoader.Load(Path.Combine(artifacts, "dense")))
+        using (var dense = Modeling.Loading.CausalLanguageModelLoader.Load(Path.Combine(artifacts, "dense")))
         {
             denseTotal = dense.parameters().Sum(p => p.numel());
         }

@@ -33,9 +33,9 @@ public sealed class PartitionReportStep : PipelineStep<PartitionReportOptions>
         var partition = ModelPartition.Read(inputs[0].Directory);
         var layers = partition.Layers.Select((layer, index) =>
         {
-            var sizes = layer.Experts.Select(e => e.Count).ToArray();
+            var sizes = layer.Experts.Select(e => e.Length).ToArray();
             var balance = sizes.Max() == 0 ? 1.0 : (double)sizes.Min() / sizes.Max();
-            return new { layer = index, experts = sizes, residual = layer.Residual.Count, balance = Math.Round(balance, options.Decimals) };
+            return new { layer = index, experts = sizes, residual = layer.Residual?.Length ?? 0, balance = Math.Round(balance, options.Decimals) };
         }).ToList();
         var meanBalance = Math.Round(layers.Count == 0 ? 1.0 : layers.Average(l => l.balance), options.Decimals);
         var report = new { intermediate = partition.Intermediate, mean_balance = meanBalance, layers };

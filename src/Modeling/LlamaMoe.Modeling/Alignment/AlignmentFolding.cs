@@ -1,7 +1,8 @@
 using LlamaMoe.Modeling.AttentionMoe;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Tensors;
 using TorchSharp.Modules;
-using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Alignment;
@@ -49,7 +50,7 @@ public static class AlignmentFolding
         RoutingWeights.Softmax when topK == experts => 1.0,
         _ => throw new LlamaMoeException(AlignmentErrors.NotFoldable,
             $"layer {layer}'s {module} routing weights (softmax over all {experts} experts, top-{topK}) do not sum to a constant, so the alignment bias cannot be folded into the experts",
-            key: MoeTensorNames.InLayer(layer, module), advice: "Align with bias: false (scale only), or use softmax-renormalized routing weights."),
+            key: DenseTensorNames.InLayer(layer, module), advice: "Align with bias: false (scale only), or use softmax-renormalized routing weights."),
     };
 
     private static void Fold(IReadOnlyList<Linear> projections, Tensor scale, Tensor? bias, int layer, string module)
@@ -71,7 +72,7 @@ public static class AlignmentFolding
             else if (bias is not null)
             {
                 throw new LlamaMoeException(AlignmentErrors.ModelMismatch, $"layer {layer}'s {module} output projection has no bias to fold the alignment bias into",
-                    key: MoeTensorNames.InLayer(layer, module), advice: "Align through DistributionAlignment.Align, which adds the biases.");
+                    key: DenseTensorNames.InLayer(layer, module), advice: "Align through DistributionAlignment.Align, which adds the biases.");
             }
         }
     }

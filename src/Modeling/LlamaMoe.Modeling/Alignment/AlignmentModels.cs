@@ -1,4 +1,5 @@
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -108,11 +108,11 @@ public static class DistributionAlignment
 
     private static void CheckModels(LlamaForCausalLM dense, LlamaForCausalLM moe)
     {
-        var moeConfig = CausalLanguageModelLoader.MoeConfigOf(moe)
+        var moeConfig = MoeModelFactory.MoeConfigOf(moe)
             ?? throw new LlamaMoeException(AlignmentErrors.ModelMismatch, "the model to align is not a native MoE model", key: "model_type", advice: "Align the output of build-moe.");
         var d = dense.Config;
         var m = moeConfig.Dense;
-        if (CausalLanguageModelLoader.MoeConfigOf(dense) is not null || d.HiddenSize != m.HiddenSize || d.NumHiddenLayers != m.NumHiddenLayers
+        if (MoeModelFactory.MoeConfigOf(dense) is not null || d.HiddenSize != m.HiddenSize || d.NumHiddenLayers != m.NumHiddenLayers
             || d.VocabSize != m.VocabSize || d.NumAttentionHeads != m.NumAttentionHeads || d.NumKeyValueHeads != m.NumKeyValueHeads)
         {
             throw new LlamaMoeException(AlignmentErrors.ModelMismatch,

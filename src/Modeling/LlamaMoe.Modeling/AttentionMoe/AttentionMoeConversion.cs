@@ -1,7 +1,8 @@
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Tensors;
 using TorchSharp;
-using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.AttentionMoe;
@@ -87,7 +88,7 @@ public static class AttentionMoeConversion
                 throw AttentionMoeErrors.Create(
                     AttentionMoeErrors.WeightsDoNotFit,
                     $"Layer {i} of the source model has no dense attention to slice into attention experts.",
-                    MoeTensorNames.InLayer(i, "self_attn"),
+                    DenseTensorNames.InLayer(i, "self_attn"),
                     "Convert from a dense model with the same number of layers.");
             }
 

@@ -1,7 +1,8 @@
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using TorchSharp;
-using LlamaMoe.Modeling.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Calibration;
@@ -30,7 +31,7 @@ internal static class CalibrationForward
         {
             var layer = layers[i];
             var mlp = layer.FeedForward as SwiGluMlp ?? throw new LlamaMoeException(ConstructionErrorCodes.CalibrationArtifactInvalid,
-                $"layer {i} is not a dense SwiGLU MLP; calibration runs on the dense model", key: MoeTensorNames.Layer(i), advice: "Calibrate the dense source model.");
+                $"layer {i} is not a dense SwiGLU MLP; calibration runs on the dense model", key: DenseTensorNames.Layer(i), advice: "Calibrate the dense source model.");
             hidden = hidden + layer.Attention.Forward(layer.InputLayerNorm.forward(hidden), cos, sin, mask, null, i); // (1, T, D)
             var x = layer.PostAttentionLayerNorm.forward(hidden); // (1, T, D)
             var h = nn.functional.silu(mlp.GateProj.forward(x)) * mlp.UpProj.forward(x); // (1, T, I)

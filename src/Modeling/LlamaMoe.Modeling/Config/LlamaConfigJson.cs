@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-using LlamaMoe.Modeling.Checkpoints;
 
 namespace LlamaMoe.Modeling.Config;
 

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Moe;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Construction;

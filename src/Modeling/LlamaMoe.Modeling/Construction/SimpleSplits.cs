@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 namespace LlamaMoe.Modeling.Construction;
 
 /// <summary>The data-free splits: random (v1 Independent_Random) and sequential (v2 "vanilla").</summary>

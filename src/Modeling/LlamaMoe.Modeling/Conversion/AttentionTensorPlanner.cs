@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Moe;
 
 namespace LlamaMoe.Modeling.Conversion;
@@ -11,7 +12,7 @@ namespace LlamaMoe.Modeling.Conversion;
 /// <param name="ContractFirst">Leading layers kept dense.</param>
 /// <param name="ContractLast">Trailing layers kept dense.</param>
 /// <param name="ScaleFactor">Scale of the routed experts; null for the default: E/k without residual, 1.0 with one (v2's values).</param>
-/// <param name="Seed">Seed of every split and router: layer l uses <see cref="LlamaMoe.Pipeline.ConstructionSeed.ForLayer"/>(seed, l).</param>
+/// <param name="Seed">Seed of every split and router: layer l uses <see cref="LlamaMoe.Construction.ConstructionSeed.ForLayer"/>(seed, l).</param>
 /// <param name="Weights">Routing weights written to the config (v2: softmax renormalised over the top-k).</param>
 /// <param name="Network">Router network.</param>
 /// <param name="SharingExpertSize">Neurons per expert for the sharing split; null for I/E.</param>

@@ -1,9 +1,9 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Construction;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.MoeModel;
-using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Modeling.Conversion;
 
@@ -40,7 +40,7 @@ public static class ConstructionPlanner
         {
             var stats = calibration?.Layers[layer];
             var seed = ConstructionSeed.ForLayer(options.Seed, layer);
-            var request = new SplitRequest(layer, config.IntermediateSize, config.HiddenSize, options.Experts, seed, stats is null ? null : LayerStatistics.From(stats), matrix => rows.Read(layer, matrix))
+            var request = new SplitRequest(layer, config.IntermediateSize, config.HiddenSize, options.Experts, seed, stats is null ? null : stats.Statistics(), matrix => rows.Read(layer, matrix))
             {
                 ResidualExperts = options.ResidualExperts,
                 Settings = SplitSettings.Default with { SharingExpertSize = options.SharingExpertSize },

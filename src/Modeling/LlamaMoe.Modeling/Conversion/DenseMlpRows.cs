@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Conversion;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Calibration;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public sealed record KMeansRouterSettings(double Jitter = 0.4, int Restarts = 16
 /// <param name="Layer">The decoder layer index.</param>
 /// <param name="Experts">Routed experts E (router rows).</param>
 /// <param name="Hidden">H.</param>
-/// <param name="Seed">The layer's seed (<see cref="LlamaMoe.Pipeline.ConstructionSeed.ForLayer"/>).</param>
+/// <param name="Seed">The layer's seed (<see cref="LlamaMoe.Construction.ConstructionSeed.ForLayer"/>).</param>
 /// <param name="Calibration">The layer's calibration statistics, or null when not calibrated.</param>
 /// <param name="Device">Where the tensor work runs; null for the CPU.</param>
 public sealed record RouterRequest(int Layer, int Experts, int Hidden, int Seed, LayerCalibration? Calibration, Device? Device = null)

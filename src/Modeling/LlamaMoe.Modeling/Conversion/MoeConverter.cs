@@ -1,6 +1,7 @@
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 using TorchSharp;

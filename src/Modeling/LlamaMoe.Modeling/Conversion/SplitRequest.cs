@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling.Calibration;
 
 namespace LlamaMoe.Modeling.Conversion;
@@ -12,14 +13,11 @@ public enum MlpRows
     Gate,
 }
 
-/// <summary>One layer's calibration statistics as a split sees them (typed, no string keys).</summary>
-/// <param name="ActiveFrequency">Fraction of tokens with h &gt; 0, per neuron <c>(I)</c>.</param>
-/// <param name="Coactivation">The co-activation graph <c>(I, I)</c> row-major, or null.</param>
-/// <param name="Importance">Per-cluster importance, one <c>(I)</c> array per cluster, or null.</param>
-public sealed record LayerStatistics(float[] ActiveFrequency, float[]? Coactivation, IReadOnlyList<float[]>? Importance)
+/// <summary>Reads a calibrated layer's statistics into the typed form split methods take.</summary>
+public static class LayerCalibrationStatistics
 {
-    /// <summary>The statistics of one calibrated layer.</summary>
-    public static LayerStatistics From(LayerCalibration layer) =>
+    /// <summary>The statistics of one calibrated layer (active frequency, co-activation and importance when present).</summary>
+    public static LayerStatistics Statistics(this LayerCalibration layer) =>
         new(layer.ActiveFrequency.contiguous().data<float>().ToArray(), layer.CoactivationArray(), layer.ImportanceArrays());
 }
 
@@ -43,7 +41,7 @@ public sealed record SplitSettings(
 /// <param name="Neurons">I, the layer's intermediate neurons.</param>
 /// <param name="Hidden">H.</param>
 /// <param name="Experts">Routed experts E.</param>
-/// <param name="Seed">The layer's seed (<see cref="LlamaMoe.Pipeline.ConstructionSeed.ForLayer"/>).</param>
+/// <param name="Seed">The layer's seed (<see cref="ConstructionSeed.ForLayer"/>).</param>
 /// <param name="Statistics">The layer's calibration statistics, or null when not calibrated.</param>
 /// <param name="ReadRows">Reads one weight matrix's rows <c>(I, H)</c> on demand (only methods that use weights call it).</param>
 public sealed record SplitRequest(int Layer, int Neurons, int Hidden, int Experts, int Seed, LayerStatistics? Statistics, Func<MlpRows, float[]> ReadRows)
@@ -58,11 +56,8 @@ public sealed record SplitRequest(int Layer, int Neurons, int Hidden, int Expert
     public SplitSettings Settings { get; init; } = SplitSettings.Default;
 
     /// <summary>The layer's importance (LMOE2207 when the calibration lacks it).</summary>
-    public IReadOnlyList<float[]> RequireImportance() => Statistics?.Importance ?? throw Lacks("per-cluster importance", "Calibrate with importance (clusters = experts).");
+    public IReadOnlyList<float[]> RequireImportance() => Statistics?.RequireImportance(Layer) ?? throw LayerStatistics.Lacks(Layer, "per-cluster importance", "Calibrate with importance (clusters = experts).");
 
     /// <summary>The layer's co-activation graph (LMOE2207 when the calibration lacks it).</summary>
-    public float[] RequireCoactivation() => Statistics?.Coactivation ?? throw Lacks("co-activation graph", "Calibrate with co-activation.");
-
-    private LlamaMoeException Lacks(string what, string advice) =>
-        new(MoeModel.ConstructionErrorCodes.CalibrationRequired, $"the calibration of layer {Layer} has no {what}", key: "calibration", advice: advice);
+    public float[] RequireCoactivation() => Statistics?.RequireCoactivation(Layer) ?? throw LayerStatistics.Lacks(Layer, "co-activation graph", "Calibrate with co-activation.");
 }

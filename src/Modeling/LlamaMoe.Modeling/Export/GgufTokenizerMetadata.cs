@@ -1,6 +1,7 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 using LlamaMoe.Modeling.Tokenization;
 
 namespace LlamaMoe.Modeling.Export;

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -22,25 +24,11 @@ public static class LlamaMoeV1Reader
         "dropped_padding", "capacity_factor", "gates",
     };
 
-    /// <summary>Reads the directory.</summary>
-    public static MoeCheckpoint Read(string directory)
-    {
-        var config = ReadConfig(directory);
-        var tensors = CheckpointTensors.ReadAll(directory);
-        var renamed = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (name, tensor) in tensors)
-        {
-            if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
-            {
-                tensor.Dispose(); // old .bin exports carry the RoPE buffer; it is recomputed
-                continue;
-            }
-
-            renamed.Add(new(ToNativeName(name), tensor));
-        }
-
-        return new MoeCheckpoint(config, renamed);
-    }
+    /// <summary>Opens the directory in the native layout (tensors are read when used).</summary>
+    public static MoeCheckpoint Read(string directory) =>
+        CheckpointTensors.Open(directory, ReadConfig(directory), name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)
+            ? null // old .bin exports carry the RoPE buffer; it is recomputed
+            : (ToNativeName(name), 1.0));
 
     /// <summary>
     /// The native config of a v1 directory: config.json plus the expert sizes from the weight headers (no tensor is read).
@@ -76,7 +64,7 @@ public static class LlamaMoeV1Reader
         using (var checkpoint = ShardedCheckpoint.Open(directory))
         {
             sizes = Enumerable.Range(0, layers).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, experts)
-                .Select(j => MoeTensorNames.InLayer(i, $"mlp.calculator.experts.weight_gate.{j}"))
+                .Select(j => DenseTensorNames.InLayer(i, $"mlp.calculator.experts.weight_gate.{j}"))
                 .Select(name => checkpoint.Contains(name) ? (int)checkpoint.Info(name).Shape[0] : throw MoeCheckpoint.Mismatch(name, "is missing")).ToArray()).ToArray();
         }
 
@@ -101,13 +89,13 @@ public static class LlamaMoeV1Reader
     /// <summary>v1 → native tensor name (names outside the MLP are unchanged).</summary>
     public static string ToNativeName(string v1Name)
     {
-        var layer = MoeTensorNames.LayerOf(v1Name);
+        var layer = DenseTensorNames.LayerOf(v1Name);
         if (layer < 0)
         {
             return v1Name;
         }
 
-        var prefix = MoeTensorNames.InLayer(layer, "mlp.");
+        var prefix = DenseTensorNames.InLayer(layer, "mlp.");
         if (!v1Name.StartsWith(prefix, StringComparison.Ordinal))
         {
             return v1Name;

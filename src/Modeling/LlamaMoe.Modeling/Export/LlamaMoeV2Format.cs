@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -41,11 +43,8 @@ public static class LlamaMoeV2Format
 
         var uniformScale = layout.ScaleFactors.Distinct().Count() == 1;
         Directory.CreateDirectory(directory);
-        var items = uniformScale ? checkpoint.Tensors.Select(p => (p.Key, p.Value, false)).ToList() : MixtralFormat.FoldScale(checkpoint);
-        using (var tensors = new MixtralFormat.OwnedTensors(items.Select(i => (ToV2Name(i.Item1), i.Item2, i.Item3)).ToList()))
-        {
-            ModelDirectory.SaveWeights(directory, tensors.Items, maxShardBytes);
-        }
+        var entries = uniformScale ? checkpoint.Entries : MixtralFormat.FoldScale(checkpoint);
+        StreamingCheckpointWriter.Write(directory, entries.Select(e => CheckpointTensors.Scaled(e, 1.0, ToV2Name(e.Name))).ToList(), maxShardBytes);
 
         var root = MixtralFormat.ConfigJson(checkpoint);
         root["scale_factor"] = uniformScale ? layout.ScaleFactors[0] : 1.0;
@@ -68,13 +67,8 @@ public static class LlamaMoeV2Format
         NativeMoeFormat.FinishDirectory(checkpoint, directory, companionSource);
     }
 
-    /// <summary>Reads a v2 directory into the native layout.</summary>
-    public static MoeCheckpoint Read(string directory)
-    {
-        var config = ReadConfig(directory);
-        var tensors = CheckpointTensors.ReadAll(directory);
-        return new MoeCheckpoint(config, tensors.Select(p => new KeyValuePair<string, Tensor>(ToNativeName(p.Key), p.Value)).ToList());
-    }
+    /// <summary>Opens a v2 directory in the native layout (tensors are read when used).</summary>
+    public static MoeCheckpoint Read(string directory) => CheckpointTensors.Open(directory, ReadConfig(directory), name => (ToNativeName(name), 1.0));
 
     /// <summary>The native config of a v2 directory (config.json only; LMOE1220/LMOE1222 when it does not fit).</summary>
     public static MoeConfig ReadConfig(string directory)
@@ -113,6 +107,6 @@ public static class LlamaMoeV2Format
 
     /// <summary>v2 → native name.</summary>
     public static string ToNativeName(string v2Name) =>
-        MoeTensorNames.LayerOf(v2Name) >= 0 && v2Name.Contains(".mlp_residual.", StringComparison.Ordinal) && !v2Name.Contains(".block_sparse_moe.", StringComparison.Ordinal)
+        DenseTensorNames.LayerOf(v2Name) >= 0 && v2Name.Contains(".mlp_residual.", StringComparison.Ordinal) && !v2Name.Contains(".block_sparse_moe.", StringComparison.Ordinal)
             ? v2Name.Replace(".mlp_residual.", ".block_sparse_moe.mlp_residual.", StringComparison.Ordinal) : v2Name;
 }

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -24,10 +26,7 @@ public static class MixtralFormat
     {
         MoeExportChecks.RequireMixtralCompatible(checkpoint, "mixtral");
         Directory.CreateDirectory(directory);
-        using (var tensors = new OwnedTensors(FoldScale(checkpoint)))
-        {
-            ModelDirectory.SaveWeights(directory, tensors.Items, maxShardBytes);
-        }
+        StreamingCheckpointWriter.Write(directory, FoldScale(checkpoint), maxShardBytes);
 
         MoeConfigJson.Write(ConfigJson(checkpoint), directory);
         NativeMoeFormat.FinishDirectory(checkpoint, directory, companionSource);
@@ -60,12 +59,8 @@ public static class MixtralFormat
         return root;
     }
 
-    /// <summary>Reads a Mixtral directory into the native layout.</summary>
-    public static MoeCheckpoint Read(string directory)
-    {
-        var config = ReadConfig(directory);
-        return new MoeCheckpoint(config, CheckpointTensors.ReadAll(directory));
-    }
+    /// <summary>Opens a Mixtral directory in the native layout (tensors are read when used).</summary>
+    public static MoeCheckpoint Read(string directory) => CheckpointTensors.Open(directory, ReadConfig(directory));
 
     /// <summary>The native config of a Mixtral directory (config.json only; LMOE1220/LMOE1222 when it does not fit).</summary>
     public static MoeConfig ReadConfig(string directory)
@@ -100,36 +95,18 @@ public static class MixtralFormat
         });
     }
 
-    /// <summary>The tensors with each layer's scale factor multiplied into its experts' w2 (new tensors only where scaled).</summary>
-    internal static List<(string Name, Tensor Tensor, bool Owned)> FoldScale(MoeCheckpoint checkpoint)
+    /// <summary>
+    /// The checkpoint's entries with each layer's scale factor multiplied into its experts' w2 (in the tensors' own dtype,
+    /// rounded once); nothing is read until a writer produces the entries.
+    /// </summary>
+    internal static IReadOnlyList<StreamedTensor> FoldScale(MoeCheckpoint checkpoint)
     {
-        var result = new List<(string, Tensor, bool)>();
-        foreach (var (name, tensor) in checkpoint.Tensors)
+        var config = checkpoint.Config;
+        return checkpoint.Entries.Select(entry =>
         {
-            var layer = MoeTensorNames.LayerOf(name);
-            var config = checkpoint.Config;
-            var scale = layer >= 0 && config.IsMoeLayer(layer) && name.EndsWith(".w2.weight", StringComparison.Ordinal) && name.Contains(".experts.", StringComparison.Ordinal)
-                ? config.ScaleFactors[config.IndexOfMoeLayer(layer)] : 1.0;
-            result.Add(scale == 1.0 ? (name, tensor, false) : (name, tensor.mul(scale), true));
-        }
-
-        return result;
-    }
-
-    /// <summary>A tensor list that disposes the tensors it created.</summary>
-    internal sealed class OwnedTensors(List<(string Name, Tensor Tensor, bool Owned)> items) : IDisposable
-    {
-        public IReadOnlyList<KeyValuePair<string, Tensor>> Items { get; } = items.Select(i => new KeyValuePair<string, Tensor>(i.Name, i.Tensor)).ToList();
-
-        public void Dispose()
-        {
-            foreach (var (_, t, owned) in items)
-            {
-                if (owned)
-                {
-                    t.Dispose();
-                }
-            }
-        }
+            var layer = DenseTensorNames.LayerOf(entry.Name);
+            var folds = layer >= 0 && config.IsMoeLayer(layer) && entry.Name.EndsWith(".w2.weight", StringComparison.Ordinal) && entry.Name.Contains(".experts.", StringComparison.Ordinal);
+            return CheckpointTensors.Scaled(entry, folds ? config.ScaleFactors[config.IndexOfMoeLayer(layer)] : 1.0);
+        }).ToList();
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Evaluation;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 
 namespace LlamaMoe.Modeling.Export;
 
@@ -12,16 +13,17 @@ namespace LlamaMoe.Modeling.Export;
 /// experts, the top-k largest are counted, so this is an upper bound).</param>
 public sealed record ParameterCounts(long Total, long Active)
 {
-    /// <summary>Counts the parameters of <paramref name="checkpoint"/> from its tensors.</summary>
+    /// <summary>Counts the parameters of <paramref name="checkpoint"/> from its tensor shapes (no data is read).</summary>
     public static ParameterCounts Of(MoeCheckpoint checkpoint)
     {
-        var total = checkpoint.Tensors.Sum(t => t.Value.numel());
+        static long Count(StreamedTensor t) => t.Shape.Aggregate(1L, (a, b) => a * b);
+        var total = checkpoint.Entries.Sum(Count);
         var config = checkpoint.Config;
         long skipped = 0;
         foreach (var layer in config.MoeLayers)
         {
             var perExpert = Enumerable.Range(0, config.ExpertCount)
-                .Select(e => checkpoint.Tensors.Where(t => t.Key.StartsWith($"{MoeTensorNames.Block(layer)}.experts.{e}.", StringComparison.Ordinal)).Sum(t => t.Value.numel()))
+                .Select(e => checkpoint.Entries.Where(t => t.Name.StartsWith($"{MoeTensorNames.Block(layer)}.experts.{e}.", StringComparison.Ordinal)).Sum(Count))
                 .OrderDescending().ToList();
             skipped += perExpert.Skip(config.TopK).Sum();
         }

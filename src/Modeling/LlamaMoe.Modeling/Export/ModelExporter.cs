@@ -1,19 +1,25 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
 
 /// <summary>
 /// Exports a model directory (dense LLaMA, native MoE, Mixtral, LLaMA-MoE v1 or v2, detected from config.json) to
-/// <c>native</c>, <c>mixtral</c>, <c>llama-moe-v2</c>, <c>qwen2-moe</c> or <c>gguf</c>. Dense models go to gguf only.
+/// <c>native</c>, <c>mixtral</c>, <c>llama-moe-v2</c>, <c>qwen2-moe</c> or <c>gguf</c>. Dense models go to gguf only; MoE
+/// models with a residual expert go to gguf through llama.cpp's <c>qwen2moe</c> architecture, the others through <c>llama</c>.
+/// Every format streams: one tensor (or one stacked expert projection for GGUF) is in memory at a time.
 /// </summary>
 public static class ModelExporter
 {
     /// <summary>The export format names.</summary>
     public static IReadOnlyList<string> Formats { get; } = ["native", "mixtral", "llama-moe-v2", "qwen2-moe", "gguf"];
 
-    /// <summary>Reads any supported MoE directory into the native layout (LMOE1220 when it is not an MoE directory).</summary>
+    /// <summary>
+    /// Opens any supported MoE directory in the native layout (LMOE1220 when it is not an MoE directory). Tensors are read
+    /// from the files in their own dtype only when a writer produces them, so exports stream tensor by tensor.
+    /// </summary>
     public static MoeCheckpoint ReadMoe(string directory) => NativeMoeFormat.ConfigModelType(directory) switch
     {
         MoeConfig.ModelType => NativeMoeFormat.Read(directory),
@@ -51,17 +57,7 @@ public static class ModelExporter
                 throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"a dense LLaMA is exported only to gguf, not {format}", source, "format", "Use --format gguf, or convert it to MoE first.");
             }
 
-            var config = LlamaConfigJson.Read(Path.Combine(source, ModelDirectory.ConfigFileName));
-            var tensors = CheckpointTensors.ReadAll(source);
-            try
-            {
-                GgufLlamaExporter.ExportDense(config, tensors, TokenizerDirectory(source), output, ggufType);
-            }
-            finally
-            {
-                tensors.ForEach(t => t.Value.Dispose());
-            }
-
+            GgufLlamaExporter.ExportDense(source, TokenizerDirectory(source), output, ggufType);
             return $"dense llama -> gguf {output}";
         }
 
@@ -85,6 +81,7 @@ public static class ModelExporter
             case "mixtral": MixtralFormat.Write(checkpoint, output, source); break;
             case "llama-moe-v2": LlamaMoeV2Format.Write(checkpoint, output, source); break;
             case "qwen2-moe": Qwen2MoeFormat.Write(checkpoint, output, source); break;
+            case "gguf" when checkpoint.Config.ResidualSize > 0: GgufQwen2MoeExporter.Export(checkpoint, TokenizerDirectory(source), output, ggufType); break;
             case "gguf": GgufLlamaExporter.ExportMoe(checkpoint, TokenizerDirectory(source), output, ggufType); break;
             default: throw new LlamaMoeException(ExportErrorCodes.UnknownFormat, $"unknown export format '{format}'", key: "format", advice: "Use " + string.Join(", ", Formats) + ".");
         }

@@ -1,3 +1,4 @@
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Moe;
 using LlamaMoe.Modeling.MoeModel;
 
@@ -14,7 +15,8 @@ public static class MoeExportChecks
     /// <param name="format">The format name for the message (mixtral, gguf, llama-moe-v2).</param>
     /// <param name="allowResidual">Whether the target format has a residual expert (LLaMA-MoE v2).</param>
     /// <param name="allowAttentionMoe">Whether the target format has attention-MoE (LLaMA-MoE v2).</param>
-    public static void RequireMixtralCompatible(MoeCheckpoint checkpoint, string format, bool allowResidual = false, bool allowAttentionMoe = false)
+    /// <param name="anyRoutingWeights">Whether the caller checks the routing weights itself (GGUF qwen2moe); the router must still be linear and noise-free.</param>
+    public static void RequireMixtralCompatible(MoeCheckpoint checkpoint, string format, bool allowResidual = false, bool allowAttentionMoe = false, bool anyRoutingWeights = false)
     {
         var layout = checkpoint.Config;
         var layers = layout.Dense.NumHiddenLayers;
@@ -44,7 +46,7 @@ public static class MoeExportChecks
         }
 
         var router = layout.Router;
-        if (router.Network != RouterNetwork.Linear || router.Weights != RoutingWeights.SoftmaxRenormalized || router.Noisy)
+        if (router.Network != RouterNetwork.Linear || (router.Weights != RoutingWeights.SoftmaxRenormalized && !anyRoutingWeights) || router.Noisy)
         {
             throw NotFit(ExportErrorCodes.RouterNotExportable, format,
                 $"the router is {MoeRouterSpec.NetworkName(router.Network)}/{MoeRouterSpec.WeightsName(router.Weights)}{(router.Noisy ? "/noisy" : string.Empty)}; it must be linear with softmax_renormalized weights and no noise",

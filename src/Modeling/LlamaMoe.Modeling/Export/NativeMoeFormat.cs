@@ -1,4 +1,6 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Modeling.Export;
@@ -18,7 +20,7 @@ public static class NativeMoeFormat
     {
         try
         {
-            return CausalLanguageModelLoader.ModelTypeOf(directory);
+            return ModelDirectory.ModelTypeOf(directory);
         }
         catch (LlamaMoeException)
         {
@@ -26,18 +28,18 @@ public static class NativeMoeFormat
         }
     }
 
-    /// <summary>Reads a native MoE directory into memory (config errors LMOE2201–LMOE2204).</summary>
+    /// <summary>Opens a native MoE directory; tensors are read when used (config errors LMOE2201–LMOE2204).</summary>
     public static MoeCheckpoint Read(string directory)
     {
         var config = MoeConfig.Read(Path.Combine(directory, ModelDirectory.ConfigFileName));
-        return new MoeCheckpoint(config, CheckpointTensors.ReadAll(directory));
+        return CheckpointTensors.Open(directory, config);
     }
 
-    /// <summary>Writes <paramref name="checkpoint"/> as a native directory; tokenizer files and generation_config.json are copied from <paramref name="companionSource"/> when given.</summary>
+    /// <summary>Writes <paramref name="checkpoint"/> as a native directory, one tensor at a time in its own dtype; tokenizer files and generation_config.json are copied from <paramref name="companionSource"/> when given.</summary>
     public static void Write(MoeCheckpoint checkpoint, string directory, string? companionSource = null, long maxShardBytes = 5L << 30)
     {
         Directory.CreateDirectory(directory);
-        ModelDirectory.SaveWeights(directory, checkpoint.Tensors, maxShardBytes);
+        StreamingCheckpointWriter.Write(directory, checkpoint.Entries, maxShardBytes);
         checkpoint.Config.Write(Path.Combine(directory, ModelDirectory.ConfigFileName));
         FinishDirectory(checkpoint, directory, companionSource);
     }

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.Export;
@@ -31,28 +33,19 @@ public static class Qwen2MoeFormat
     {
         RequireCompatible(checkpoint);
         Directory.CreateDirectory(directory);
-        var gateShape = new long[] { 1, checkpoint.Config.Dense.HiddenSize };
-        var items = new List<(string Name, Tensor Tensor, bool Owned)>();
-        foreach (var (name, tensor, owned) in MixtralFormat.FoldScale(checkpoint))
+        var entries = MixtralFormat.FoldScale(checkpoint).Select(entry =>
         {
-            var (target, factor) = ToQwenName(name);
-            items.Add(factor == 1.0 ? (target, tensor, owned) : (target, tensor.mul(factor), true));
-            if (owned && factor != 1.0)
-            {
-                tensor.Dispose();
-            }
-        }
-
+            var (target, factor) = ToQwenName(entry.Name);
+            return CheckpointTensors.Scaled(entry, factor, target);
+        }).ToList();
         foreach (var layer in checkpoint.Config.MoeLayers)
         {
-            items.Add((MoeTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), zeros(gateShape, ScalarType.Float32), true)); // (1, H)
+            var dtype = checkpoint.Entry(MoeTensorNames.Router(layer)).Dtype;
+            var gateShape = new long[] { 1, checkpoint.Config.Dense.HiddenSize };
+            entries.Add(new StreamedTensor(DenseTensorNames.InLayer(layer, "mlp.shared_expert_gate.weight"), dtype, gateShape, () => zeros(gateShape, dtype))); // (1, H)
         }
 
-        using (var tensors = new MixtralFormat.OwnedTensors(items))
-        {
-            ModelDirectory.SaveWeights(directory, tensors.Items, maxShardBytes);
-        }
-
+        StreamingCheckpointWriter.Write(directory, entries, maxShardBytes);
         MoeConfigJson.Write(ConfigJson(checkpoint), directory);
         NativeMoeFormat.FinishDirectory(checkpoint, directory, companionSource);
     }
@@ -90,39 +83,32 @@ public static class Qwen2MoeFormat
         return root;
     }
 
-    /// <summary>Reads a Qwen2-MoE directory written for a residual model back into the native layout (scale 1).</summary>
+    /// <summary>
+    /// Opens a Qwen2-MoE directory written for a residual model in the native layout (scale 1; tensors are read when used,
+    /// except the shared-expert gates, which are checked to be zero first: LMOE1224 otherwise).
+    /// </summary>
     public static MoeCheckpoint Read(string directory)
     {
         var config = ReadConfig(directory);
-        var tensors = CheckpointTensors.ReadAll(directory);
-        var native = new List<KeyValuePair<string, Tensor>>();
+        var files = ShardedCheckpoint.Open(directory);
         try
         {
-            foreach (var (name, tensor) in tensors)
+            foreach (var name in files.Names.Where(IsSharedExpertGate))
             {
-                if (name.EndsWith(".mlp.shared_expert_gate.weight", StringComparison.Ordinal))
+                using var scope = NewDisposeScope();
+                var nonZero = files.Read(name).to_type(ScalarType.Float32).abs().max().item<float>();
+                if (nonZero != 0)
                 {
-                    var nonZero = tensor.abs().max().item<float>();
-                    tensor.Dispose();
-                    if (nonZero != 0)
-                    {
-                        throw new LlamaMoeException(ExportErrorCodes.QwenGateNotZero, $"'{name}' is not zero (max |w| = {nonZero:G4}); the model has no equivalent without a shared-expert gate",
-                            Path.Combine(directory, ModelDirectory.ConfigFileName), name, "Keep shared_expert_gate frozen at zero while training, or load the model in transformers.");
-                    }
-
-                    continue;
+                    throw new LlamaMoeException(ExportErrorCodes.QwenGateNotZero, $"'{name}' is not zero (max |w| = {nonZero:G4}); the model has no equivalent without a shared-expert gate",
+                        Path.Combine(directory, ModelDirectory.ConfigFileName), name, "Keep shared_expert_gate frozen at zero while training, or load the model in transformers.");
                 }
-
-                var (nativeName, factor) = ToNativeName(name);
-                native.Add(new(nativeName, factor == 1.0 ? tensor : Scaled(tensor, factor)));
             }
 
-            return new MoeCheckpoint(config, native);
+            return new MoeCheckpoint(config, CheckpointTensors.Entries(files, name => IsSharedExpertGate(name) ? null : ToNativeName(name)), files);
         }
         catch
         {
-            tensors.ForEach(p => p.Value.Dispose());
-            native.ForEach(p => p.Value.Dispose());
+            files.Dispose();
             throw;
         }
     }
@@ -183,12 +169,7 @@ public static class Qwen2MoeFormat
         }
     }
 
-    private static Tensor Scaled(Tensor tensor, double factor)
-    {
-        var scaled = tensor.mul(factor);
-        tensor.Dispose();
-        return scaled;
-    }
+    private static bool IsSharedExpertGate(string name) => name.EndsWith(".mlp.shared_expert_gate.weight", StringComparison.Ordinal);
 
     private static (string Name, double Factor) ToQwenName(string name)
     {

@@ -1,5 +1,5 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -20,7 +20,7 @@ internal sealed class ConfigKeyReader(IReadOnlyDictionary<string, JsonNode?> val
 
     /// <summary>Keys of a Mixtral or LLaMA-MoE v1/v2 config (errors LMOE1220).</summary>
     public static ConfigKeyReader Converted(IReadOnlyDictionary<string, JsonNode?> values, string? filePath, string prefix = "") =>
-        new(values, filePath, Export.ExportErrorCodes.MoeConfigInvalid, "Fix the MoE keys of config.json.", prefix);
+        new(values, filePath, Formats.ExportErrorCodes.MoeConfigInvalid, "Fix the MoE keys of config.json.", prefix);
 
     /// <summary>Whether <paramref name="key"/> is present and not null.</summary>
     public bool Has(string key) => values.TryGetValue(key, out var node) && node is not null;

@@ -22,7 +22,7 @@ public static class ConstructionErrorCodes
     public const string PlanMismatch = "LMOE2206";
 
     /// <summary>The split method or router initialisation needs calibration statistics that were not given.</summary>
-    public const string CalibrationRequired = "LMOE2207";
+    public const string CalibrationRequired = CoreErrorCodes.CalibrationRequired;
 
     /// <summary>Unknown split method or router initialisation name.</summary>
     public const string UnknownMethod = "LMOE2208";
@@ -43,7 +43,7 @@ public static class ConstructionErrorCodes
     public const string MoeBlockOptionsOutOfRange = "LMOE2101";
 
     /// <summary>LMOE2102: An expert partition breaks its invariants.</summary>
-    public const string PartitionInvariantBroken = "LMOE2102";
+    public const string PartitionInvariantBroken = CoreErrorCodes.PartitionInvariantBroken;
 
     /// <summary>LMOE2103: Expert sizes do not fit the neuron count.</summary>
     public const string ExpertSizesMismatch = "LMOE2103";

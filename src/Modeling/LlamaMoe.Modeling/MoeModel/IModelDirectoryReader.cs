@@ -1,4 +1,5 @@
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Modeling.MoeModel;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Moe;
 

@@ -16,7 +16,11 @@ public static class MoeModelFactory
     /// dense attention). Defaults to the built-in attention-MoE support; null means attention-MoE configs are refused.
     /// </summary>
     public static Func<MoeConfig, Func<int, LlamaConfig, AttentionBlock>?>? AttentionFactoryProvider { get; set; } =
-        AttentionMoe.AttentionMoeModelSupport.AttentionFactory;
+        AttentionMoeModelSupport.AttentionFactory;
+
+    /// <summary>The MoE config of a loaded model, or null for a dense model.</summary>
+    public static MoeConfig? MoeConfigOf(LlamaForCausalLM model) =>
+        model.Config.ModelType == MoeConfig.ModelType ? MoeConfig.FromLlamaConfig(model.Config) : null;
 
     /// <summary>The per-layer block factories of <paramref name="config"/>.</summary>
     /// <exception cref="LlamaMoeException">LMOE2205 when the config has attention-MoE but no attention-MoE code is registered.</exception>

@@ -1,6 +1,8 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,10 +20,10 @@ public static class RandomDenseCheckpoint
         var dtype = DtypeNames.Parse(config.TorchDtype);
         var generator = new Generator((ulong)seed);
         long h = config.HiddenSize, i = config.IntermediateSize, q = config.QueryWidth, kv = config.KeyValueWidth, v = config.VocabSize;
-        var tensors = new List<StreamedTensor> { Random(MoeTensorNames.Embedding, [v, h]) };
+        var tensors = new List<StreamedTensor> { Random(DenseTensorNames.Embedding, [v, h]) };
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)
         {
-            string P(string relative) => MoeTensorNames.InLayer(layer, relative);
+            string P(string relative) => DenseTensorNames.InLayer(layer, relative);
             tensors.Add(Random(P("self_attn.q_proj.weight"), [q, h]));
             tensors.Add(Random(P("self_attn.k_proj.weight"), [kv, h]));
             tensors.Add(Random(P("self_attn.v_proj.weight"), [kv, h]));
@@ -33,10 +35,10 @@ public static class RandomDenseCheckpoint
             tensors.Add(Ones(P("post_attention_layernorm.weight"), [h]));
         }
 
-        tensors.Add(Ones(MoeTensorNames.FinalNorm, [h]));
+        tensors.Add(Ones(DenseTensorNames.FinalNorm, [h]));
         if (!config.TieWordEmbeddings)
         {
-            tensors.Add(Random(MoeTensorNames.LmHead, [v, h]));
+            tensors.Add(Random(DenseTensorNames.LmHead, [v, h]));
         }
 
         StreamingCheckpointWriter.Write(directory, tensors, maxShardBytes);

@@ -1,5 +1,5 @@
 using System.Text;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 
 namespace LlamaMoe.Modeling.Synthetic;
 

@@ -1,4 +1,5 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.SentencePiece;
 using Microsoft.ML.Tokenizers;
 
 namespace LlamaMoe.Modeling.Tokenization;
@@ -16,7 +17,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     private readonly HashSet<int> specialIds;
     private readonly int vocabSize;
 
-    private SentencePieceTextTokenizer(Import.SentencePieceModel model, LlamaTokenizer? tokenizer)
+    private SentencePieceTextTokenizer(SentencePieceModel model, LlamaTokenizer? tokenizer)
     {
         this.tokenizer = tokenizer;
         codec = tokenizer is null ? new SentencePieceBpeCodec(model) : null;
@@ -30,7 +31,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     public static SentencePieceTextTokenizer Load(string path)
     {
         // Our bounds-checked reader first: it refuses truncated or inconsistent files that the protobuf parser would accept.
-        var model = Import.SentencePieceModelReader.Read(path);
+        var model = SentencePieceModelReader.Read(path);
         if (model.ModelType is { } type && type != 2)
         {
             throw new LlamaMoeException(FormatErrorCodes.TokenizerMalformed, $"not a SentencePiece BPE model: trainer_spec.model_type is {type} (2 is BPE)", path,

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace LlamaMoe.Modeling.Tokenization;

@@ -54,8 +54,8 @@ public sealed record TrainingProgress(StepMetrics Metrics, int TotalSteps, TimeS
 /// <param name="Completed">True when <see cref="TrainerOptions.MaxSteps"/> was reached; false when cancelled.</param>
 /// <param name="LastCheckpoint">The newest complete checkpoint folder.</param>
 /// <param name="Steps">The metrics of the steps run in this invocation.</param>
-/// <param name="LossCurvePath">The loss curve PNG (whole run).</param>
-public sealed record TrainingResult(int StartStep, int FinalStep, bool Completed, string? LastCheckpoint, IReadOnlyList<StepMetrics> Steps, string LossCurvePath);
+/// <param name="MetricsPath">The metrics log of the whole run (<c>metrics.jsonl</c>), from which callers draw the loss curve.</param>
+public sealed record TrainingResult(int StartStep, int FinalStep, bool Completed, string? LastCheckpoint, IReadOnlyList<StepMetrics> Steps, string MetricsPath);
 
 /// <summary>The rows a run trains on.</summary>
 /// <param name="Rows">Packed or padded rows (see <see cref="Data.SequencePacker"/>).</param>

@@ -1,3 +1,4 @@
+using LlamaMoe.Modeling.Llama;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

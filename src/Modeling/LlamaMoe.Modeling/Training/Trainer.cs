@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using LlamaMoe.Modeling.Data;
+using LlamaMoe.Modeling.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace LlamaMoe.Modeling.Training;
 /// <summary>
 /// Trains an <see cref="ICausalLanguageModel"/> on packed or padded rows: AdamW (no decay on norms, biases and
 /// vectors), warmup + cosine schedule, gradient clipping and accumulation, optional bfloat16 compute with float32
-/// masters, router balance and z-losses, frozen parameter groups, metrics.jsonl, loss.png and exact resume. SFT
+/// masters, router balance and z-losses, frozen parameter groups, metrics.jsonl (callers draw the loss curve from it) and exact resume. SFT
 /// stages and continual pre-training use the same trainer; only the rows' loss masks differ.
 /// </summary>
 public sealed class Trainer
@@ -54,7 +55,6 @@ public sealed class Trainer
         var fingerprint = Fingerprint(data);
         var store = new CheckpointStore(options.OutputDirectory, options.KeepCheckpoints);
         var metricsLog = new MetricsLog(Path.Combine(options.OutputDirectory, "metrics.jsonl"));
-        var lossCurve = Path.Combine(options.OutputDirectory, "loss.png");
         var schedule = new LearningRateSchedule(options.LearningRate, options.EffectiveWarmupSteps, options.MaxSteps, options.MinLearningRateRatio);
         foreach (var block in model.FeedForwardBlocks)
         {
@@ -147,8 +147,7 @@ public sealed class Trainer
         }
 
         parameters.RestoreFloat32Model();
-        LossCurvePlot.Write(metricsLog.ReadLosses(), lossCurve);
-        return new TrainingResult(startStep, step, step >= options.MaxSteps, lastCheckpoint, steps, lossCurve);
+        return new TrainingResult(startStep, step, step >= options.MaxSteps, lastCheckpoint, steps, metricsLog.Path);
     }
 
     /// <summary>

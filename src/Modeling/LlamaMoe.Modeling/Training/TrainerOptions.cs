@@ -40,7 +40,7 @@ public enum ComputePrecision
 /// <summary>Options of one training run (SFT stage or continual pre-training).</summary>
 public sealed record TrainerOptions
 {
-    /// <summary>The folder of metrics.jsonl, loss.png and the resume checkpoints (<c>checkpoints/step-N</c>).</summary>
+    /// <summary>The folder of metrics.jsonl and the resume checkpoints (<c>checkpoints/step-N</c>).</summary>
     public required string OutputDirectory { get; init; }
 
     /// <summary>Total optimizer steps of the run (including steps done before a resume).</summary>

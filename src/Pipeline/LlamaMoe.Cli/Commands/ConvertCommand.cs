@@ -3,12 +3,12 @@ using System.Globalization;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.AttentionMoe;
 using LlamaMoe.Modeling.Calibration;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Moe;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Pipeline.Options;
 

@@ -77,7 +77,7 @@ public sealed class EvalCommand : ICliCommand
         }
 
         var tokenizer = TokenizerLoader.Load(directory);
-        using var model = LlamaMoe.Modeling.MoeModel.CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
+        using var model = LlamaMoe.Modeling.Loading.CausalLanguageModelLoader.Load(directory, placement.Device, placement.Dtype);
         var outcome = new TaskEvaluator(model, tokenizer, 8192, cancellationToken, batchSize).Run(task);
         Print(taskName, format, outcome.Scores, json);
         if (outcome.Scores.FirstOrDefault(s => EvaluationReport.NonFiniteName(s.Value) is not null) is { } bad)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats.Gguf;
 
 namespace LlamaMoe.Cli.Commands;
 

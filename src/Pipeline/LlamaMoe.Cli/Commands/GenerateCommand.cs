@@ -2,7 +2,7 @@ using System.CommandLine;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Generation;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 
 namespace LlamaMoe.Cli.Commands;

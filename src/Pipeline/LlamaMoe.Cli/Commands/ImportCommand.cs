@@ -1,6 +1,6 @@
 using System.CommandLine;
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 
 namespace LlamaMoe.Cli.Commands;
 

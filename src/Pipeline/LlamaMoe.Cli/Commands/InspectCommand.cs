@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.MoeModel;
 
 namespace LlamaMoe.Cli.Commands;
@@ -25,7 +27,7 @@ public sealed class InspectCommand : ICliCommand
     {
         var directory = CommandLinePaths.ModelDirectory(parse.GetRequiredValue(modelDirectory));
         var configPath = Path.Combine(directory, ModelDirectory.ConfigFileName);
-        var modelType = CausalLanguageModelLoader.ModelTypeOf(directory);
+        var modelType = ModelDirectory.ModelTypeOf(directory);
         var moe = CausalLanguageModelLoader.ReadMoeConfig(directory);
         var config = moe?.ToLlamaConfig() ?? LlamaConfigJson.Read(configPath);
         using var checkpoint = ShardedCheckpoint.Open(directory);

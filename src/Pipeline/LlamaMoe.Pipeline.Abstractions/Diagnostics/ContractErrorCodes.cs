@@ -1,6 +1,6 @@
 namespace LlamaMoe.Pipeline;
 
-/// <summary>Error codes raised by the plugin contracts themselves (artifacts, partitions, the splitter base, MLP weights folders).</summary>
+/// <summary>Error codes raised by the plugin contracts themselves (artifacts, partitions, the splitter base, MLP weights folders, calibration statistics).</summary>
 public static class ContractErrorCodes
 {
     /// <summary>LMOE0057: a stage has no model to work on (no <c>model</c> option and no model artifact among its inputs).</summary>
@@ -20,6 +20,12 @@ public static class ContractErrorCodes
 
     /// <summary>LMOE1052: no registered weight source can read a model folder.</summary>
     public const string NoWeightSource = "LMOE1052";
+
+    /// <summary>LMOE1053: no registered statistics source can read a calibration folder.</summary>
+    public const string NoStatisticsSource = "LMOE1053";
+
+    /// <summary>LMOE2402: a step needs an input artifact (such as a calibration) that is not in <c>needs</c>.</summary>
+    public const string MissingInput = "LMOE2402";
 
     /// <summary>LMOE2050: a splitter returned an invalid partition for a layer.</summary>
     public const string InvalidPartition = "LMOE2050";

@@ -1,10 +1,13 @@
 namespace LlamaMoe.Pipeline.Splitting;
 
-/// <summary>One layer's MLP weights as plain row-major float arrays (SwiGLU: <c>down(silu(gate x) * up x)</c>).</summary>
+/// <summary>
+/// One layer's MLP weights as plain row-major float arrays (SwiGLU: <c>down(silu(gate x) * up x)</c>), for writing
+/// fixtures (<see cref="MlpWeightsFolder.Write"/>) and for <see cref="MlpLayerInput.FromWeights"/> in tests.
+/// </summary>
 public sealed class MlpLayerWeights
 {
     /// <summary>Wraps the arrays after checking their lengths.</summary>
-    public MlpLayerWeights(int layerIndex, int hidden, int intermediate, float[] gate, float[] up, float[] down, CalibrationStatistics? calibration = null)
+    public MlpLayerWeights(int layerIndex, int hidden, int intermediate, float[] gate, float[] up, float[] down)
     {
         var expected = checked(hidden * intermediate);
         if (hidden <= 0 || intermediate <= 0 || gate.Length != expected || up.Length != expected || down.Length != expected)
@@ -18,7 +21,6 @@ public sealed class MlpLayerWeights
         Gate = gate;
         Up = up;
         Down = down;
-        Calibration = calibration;
     }
 
     /// <summary>0-based layer index.</summary>
@@ -31,24 +33,19 @@ public sealed class MlpLayerWeights
     public int Intermediate { get; }
 
     /// <summary>gate_proj weight, (I, H) row-major.</summary>
-    public ReadOnlyMemory<float> Gate { get; }
+    public float[] Gate { get; }
 
     /// <summary>up_proj weight, (I, H) row-major.</summary>
-    public ReadOnlyMemory<float> Up { get; }
+    public float[] Up { get; }
 
     /// <summary>down_proj weight, (H, I) row-major.</summary>
-    public ReadOnlyMemory<float> Down { get; }
+    public float[] Down { get; }
 
-    /// <summary>Optional calibration statistics for this layer.</summary>
-    public CalibrationStatistics? Calibration { get; }
-
-    /// <summary>Row <paramref name="neuron"/> of gate, length H.</summary>
-    public ReadOnlySpan<float> GateRow(int neuron) => Gate.Span.Slice(neuron * Hidden, Hidden);
-
-    /// <summary>Row <paramref name="neuron"/> of up, length H.</summary>
-    public ReadOnlySpan<float> UpRow(int neuron) => Up.Span.Slice(neuron * Hidden, Hidden);
+    /// <summary>The weight of one projection.</summary>
+    public float[] Of(MlpProjection projection) => projection switch
+    {
+        MlpProjection.Gate => Gate,
+        MlpProjection.Up => Up,
+        _ => Down,
+    };
 }
-
-/// <summary>Per-neuron calibration statistics of one layer, by name (for example <c>activation-mean</c>), each of length I.</summary>
-/// <param name="PerNeuron">Named per-neuron vectors.</param>
-public sealed record CalibrationStatistics(IReadOnlyDictionary<string, float[]> PerNeuron);

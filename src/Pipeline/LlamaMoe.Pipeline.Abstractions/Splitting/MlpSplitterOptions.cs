@@ -10,4 +10,5 @@ public class MlpSplitterOptions : StepOptions
     /// <summary>A model folder to split when the stage needs no model-producing stage.</summary>
     [Option("Model folder to split when no dense-model stage is in needs (relative to the pipeline file).", Path = OptionPathKind.Input)]
     public string? Model { get; set; }
+
 }

@@ -1,105 +1,107 @@
+using System.Globalization;
+using LlamaMoe.Construction;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LlamaMoe.Pipeline.Splitting;
 
 /// <summary>
-/// Turns an <see cref="IMlpSplitter"/> into a step: reads the model (the dense-model input, or the <c>model</c> option)
-/// layer by layer through a registered <see cref="IMlpWeightSource"/>, splits each layer, checks the result and writes
-/// <c>partition.json</c>. Export the derived class with <see cref="PipelineStepAttribute"/> and
-/// <c>Produces = ArtifactKinds.ExpertPartition</c>. Layer <c>l</c> is split with the seed
-/// <see cref="ConstructionSeed.ForLayer"/>(pipeline seed, l), the rule every built-in construction method follows.
+/// The splitter contract: derive from this, write <see cref="SplitLayer"/>, and export the class with
+/// <see cref="PipelineStepAttribute"/> and <c>Produces = ArtifactKinds.ExpertPartition</c>. The step reads the model
+/// (the dense-model input, or the <c>model</c> option) through a registered <see cref="IMlpWeightSource"/> and, when a
+/// calibration stage is in needs, its statistics through a registered <see cref="ILayerStatisticsSource"/>; it splits
+/// each layer with the seed <see cref="ConstructionSeed.ForLayer"/>(seed, layer), where seed is <see cref="SeedOf"/> (a
+/// seed option) or the pipeline seed, checks each partition and writes <c>partition.json</c>. Weights are read only when
+/// <see cref="SplitLayer"/> touches them.
 /// </summary>
-public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>, IMlpSplitter
+/// <typeparam name="TOptions">The step's options.</typeparam>
+public abstract class MlpSplitterStep<TOptions> : PipelineStep<TOptions>
     where TOptions : MlpSplitterOptions
 {
-    /// <inheritdoc />
-    public abstract ExpertPartition SplitLayer(MlpLayerWeights layer, int experts, int seed);
+    /// <summary>
+    /// Partitions the <c>I</c> intermediate neurons of one layer into <see cref="MlpSplitterOptions.Experts"/> experts.
+    /// Return <see cref="ExpertPartition.Disjoint"/> (every neuron in one expert or the residual) or
+    /// <see cref="ExpertPartition.Sharing"/> (experts may share neurons).
+    /// </summary>
+    /// <param name="layer">The layer: shape, calibration statistics and lazily read weights.</param>
+    /// <param name="options">The step's options.</param>
+    /// <param name="seed">The layer's seed, <see cref="ConstructionSeed.ForLayer"/>(seed, layer index).</param>
+    public abstract ExpertPartition SplitLayer(MlpLayerInput layer, TOptions options, int seed);
 
-    /// <summary>Creates the splitter configured by the options (the default is this instance).</summary>
-    protected virtual IMlpSplitter CreateSplitter(TOptions options) => this;
+    /// <summary>The step's own seed option, when it has one; null (the default) uses the pipeline seed.</summary>
+    /// <param name="options">The step's options.</param>
+    protected virtual int? SeedOf(TOptions options) => null;
+
+    /// <summary>Whether <see cref="SplitLayer"/> needs a calibration stage in needs (LMOE2402 when there is none); false by default.</summary>
+    /// <param name="options">The step's options.</param>
+    protected virtual bool RequiresCalibration(TOptions options) => false;
 
     /// <inheritdoc />
-    protected override Task RunAsync(IStepContext context, TOptions options, CancellationToken cancellationToken)
+    protected sealed override Task RunAsync(IStepContext context, TOptions options, CancellationToken cancellationToken)
     {
-        var splitter = CreateSplitter(options);
-        var seed = context.Services.GetRequiredService<ISeedSource>().Seed;
-        SplitEveryLayer(context, options, (layer, layerSeed) => splitter.SplitLayer(layer, options.Experts, layerSeed), seed, allowsOverlap: false, layerCount: 0, cancellationToken);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        var seed = SeedOf(options) ?? context.Services.GetRequiredService<ISeedSource>().Seed;
+        using var statistics = OpenStatistics(context, options);
+        using var weights = OpenWeights(context, options);
+        var shape = weights.Shape;
+        var layers = new List<ExpertPartition>(shape.Layers);
+        for (var index = 0; index < shape.Layers; index++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var layer = index;
+            var input = new MlpLayerInput(layer, shape.Hidden, shape.Intermediate, projection => weights.Read(layer, projection),
+                statistics?.Read(layer, shape.Intermediate));
+            layers.Add(Checked(context, options, input, SplitLayer(input, options, ConstructionSeed.ForLayer(seed, layer))));
+            context.Progress.Report(layers.Count, shape.Layers, $"layer {layer}");
+        }
+
+        new ModelPartition(shape.Intermediate, layers).Write(context.OutputDirectory);
+        context.Outputs["experts"] = options.Experts.ToString(CultureInfo.InvariantCulture);
+        context.Outputs["layers"] = layers.Count.ToString(CultureInfo.InvariantCulture);
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// The layer loop every splitter step shares: reads each layer of the model, splits it with
-    /// <paramref name="splitLayer"/> (given the layer and its <see cref="ConstructionSeed.ForLayer"/> seed), checks the
-    /// partition (LMOE2050 when invalid) and writes <c>partition.json</c> with the <c>experts</c> and <c>layers</c> outputs.
-    /// </summary>
-    /// <param name="context">The stage context.</param>
-    /// <param name="options">The step options.</param>
-    /// <param name="splitLayer">Splits one layer given its seed.</param>
-    /// <param name="seed">The construction seed (the step's <c>seed</c> option, else the pipeline seed).</param>
-    /// <param name="allowsOverlap">Whether experts may share neurons and leave some out (only ranges are checked then).</param>
-    /// <param name="layerCount">The layer count for progress reports; 0 when unknown.</param>
-    /// <param name="cancellationToken">Cancels between layers.</param>
-    protected static void SplitEveryLayer(IStepContext context, TOptions options, Func<MlpLayerWeights, int, ExpertPartition> splitLayer, int seed, bool allowsOverlap, int layerCount, CancellationToken cancellationToken)
+    // The partition after checking it against the options and the layer (LMOE2050 with the broken invariant).
+    private static ExpertPartition Checked(IStepContext context, TOptions options, MlpLayerInput layer, ExpertPartition partition)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(splitLayer);
-        cancellationToken.ThrowIfCancellationRequested();
-        var modelDirectory = ModelDirectoryOf(context, options);
+        var problem = partition is null ? "it returned no partition"
+            : partition.Experts.Count != options.Experts ? $"it returned {partition.Experts.Count} experts, expected {options.Experts}"
+            : partition.NeuronCount != layer.Intermediate ? $"it covers {partition.NeuronCount} neurons, the layer has {layer.Intermediate}"
+            : partition.Problem();
+        return problem is null ? partition!
+            : throw new LlamaMoeException(ContractErrorCodes.InvalidPartition, $"the splitter's partition of layer {layer.Index} is invalid: {problem}", key: context.StageId);
+    }
+
+    // The model's weights: the dense-model input, else the model option (LMOE0057), through a registered source (LMOE1052).
+    private static IMlpWeightReader OpenWeights(IStepContext context, TOptions options)
+    {
+        var models = context.InputsOfKind(ArtifactKinds.DenseModel);
+        var modelDirectory = models.Count > 0 ? models[0].Directory
+            : options.Model ?? throw new LlamaMoeException(ContractErrorCodes.NoModel, $"stage '{context.StageId}' has no model to split",
+                key: "model", advice: "Add a dense-model stage to 'needs' or set 'with: { model: PATH }'.");
         var source = context.Services.GetServices<IMlpWeightSource>().FirstOrDefault(s => s.CanRead(modelDirectory))
             ?? throw new LlamaMoeException(ContractErrorCodes.NoWeightSource, "no registered weight source can read this model folder", modelDirectory,
                 advice: "Load the plugin assembly that reads this model format through 'plugins:'.");
-        var layers = new List<ExpertPartition>();
-        var intermediate = 0;
-        foreach (var layer in source.ReadLayers(modelDirectory, cancellationToken))
+        return source.Open(modelDirectory);
+    }
+
+    // The last calibration in needs (the importance pass after a hidden-state pass wins), or null; LMOE2402 when required and absent.
+    private ILayerStatisticsReader? OpenStatistics(IStepContext context, TOptions options)
+    {
+        var calibrations = context.InputsOfKind(ArtifactKinds.Calibration);
+        if (calibrations.Count == 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            intermediate = layer.Intermediate;
-            layers.Add(Checked(context, options, layer.LayerIndex, layer.Intermediate, splitLayer(layer, ConstructionSeed.ForLayer(seed, layer.LayerIndex)), allowsOverlap));
-            context.Progress.Report(layers.Count, layerCount, $"layer {layer.LayerIndex}");
+            return RequiresCalibration(options)
+                ? throw new LlamaMoeException(ContractErrorCodes.MissingInput, $"{context.StageId} needs a calibration stage for its statistics", key: context.StageId,
+                    advice: "Add a 'calibrate' stage to needs.")
+                : null;
         }
 
-        WritePartition(context, options, intermediate, layers);
-    }
-
-    /// <summary>Returns <paramref name="partition"/> after checking it (LMOE2050 when it has the wrong expert count or bad indices).</summary>
-    /// <param name="context">The stage context.</param>
-    /// <param name="options">The step options (the expected expert count).</param>
-    /// <param name="layer">The layer index, for the message.</param>
-    /// <param name="intermediate">I, the layer's neuron count.</param>
-    /// <param name="partition">The layer's partition.</param>
-    /// <param name="allowsOverlap">Whether experts may share neurons and leave some out (only ranges are checked then).</param>
-    protected static ExpertPartition Checked(IStepContext context, TOptions options, int layer, int intermediate, ExpertPartition partition, bool allowsOverlap)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(partition);
-        var problem = partition.Experts.Count != options.Experts ? $"returned {partition.Experts.Count} experts, expected {options.Experts}"
-            : allowsOverlap ? partition.Experts.SelectMany(e => e).Concat(partition.Residual).Any(n => n < 0 || n >= intermediate) ? "a neuron index is out of range" : null
-            : partition.Check(intermediate);
-        return problem is null ? partition
-            : throw new LlamaMoeException(ContractErrorCodes.InvalidPartition, $"the splitter's partition of layer {layer} is invalid: {problem}", key: context.StageId);
-    }
-
-    /// <summary>Writes <c>partition.json</c> and the <c>experts</c> and <c>layers</c> outputs.</summary>
-    protected static void WritePartition(IStepContext context, TOptions options, int intermediate, IReadOnlyList<ExpertPartition> layers)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(layers);
-        new ModelPartition(intermediate, layers).Write(context.OutputDirectory);
-        context.Outputs["experts"] = options.Experts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Outputs["layers"] = layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The model folder to split: the dense-model input, else the <c>model</c> option (LMOE0057 when neither).</summary>
-    protected static string ModelDirectoryOf(IStepContext context, TOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(options);
-        var models = context.InputsOfKind(ArtifactKinds.DenseModel);
-        return models.Count > 0 ? models[0].Directory
-            : options.Model ?? throw new LlamaMoeException(ContractErrorCodes.NoModel, $"stage '{context.StageId}' has no model to split",
-                key: "model", advice: "Add a dense-model stage to 'needs' or set 'with: { model: PATH }'.");
+        var directory = calibrations[^1].Directory;
+        var source = context.Services.GetServices<ILayerStatisticsSource>().FirstOrDefault(s => s.CanRead(directory))
+            ?? throw new LlamaMoeException(ContractErrorCodes.NoStatisticsSource, "no registered statistics source can read this calibration folder", directory,
+                advice: "Load the plugin assembly that reads this calibration format through 'plugins:'.");
+        return source.Open(directory);
     }
 }

@@ -25,14 +25,15 @@ public static class MlpWeightsFolder
         File.WriteAllText(Path.Combine(directory, HeaderFileName), JsonSerializer.Serialize(header));
         foreach (var layer in layers)
         {
-            WriteFloats(LayerFile(directory, layer.LayerIndex, "gate"), layer.Gate.Span);
-            WriteFloats(LayerFile(directory, layer.LayerIndex, "up"), layer.Up.Span);
-            WriteFloats(LayerFile(directory, layer.LayerIndex, "down"), layer.Down.Span);
+            foreach (var projection in new[] { MlpProjection.Gate, MlpProjection.Up, MlpProjection.Down })
+            {
+                WriteFloats(LayerFile(directory, layer.LayerIndex, PartName(projection)), layer.Of(projection));
+            }
         }
     }
 
-    /// <summary>Reads the layers lazily.</summary>
-    public static IEnumerable<MlpLayerWeights> Read(string directory, CancellationToken cancellationToken = default)
+    /// <summary>Opens the folder: reads and checks the header now, each weight file only when asked for.</summary>
+    public static IMlpWeightReader Open(string directory)
     {
         var headerPath = Path.Combine(directory, HeaderFileName);
         Header header;
@@ -50,18 +51,7 @@ public static class MlpWeightsFolder
             throw new LlamaMoeException(ContractErrorCodes.MlpWeightsHeaderInvalid, "the MLP weights header has a non-positive or oversized shape", headerPath);
         }
 
-        var count = header.Hidden * header.Intermediate;
-        for (var i = 0; i < header.Layers; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return new MlpLayerWeights(
-                i,
-                header.Hidden,
-                header.Intermediate,
-                ReadFloats(LayerFile(directory, i, "gate"), count),
-                ReadFloats(LayerFile(directory, i, "up"), count),
-                ReadFloats(LayerFile(directory, i, "down"), count));
-        }
+        return new Reader(directory, new MlpShape(header.Layers, header.Hidden, header.Intermediate));
     }
 
     private static string LayerFile(string directory, int layer, string part) => Path.Combine(directory, $"layer-{layer:D3}.{part}.f32");
@@ -77,6 +67,25 @@ public static class MlpWeightsFolder
         }
 
         return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+    }
+
+    private static string PartName(MlpProjection projection) => projection switch
+    {
+        MlpProjection.Gate => "gate",
+        MlpProjection.Up => "up",
+        _ => "down",
+    };
+
+    private sealed class Reader(string directory, MlpShape shape) : IMlpWeightReader
+    {
+        public MlpShape Shape { get; } = shape;
+
+        public float[] Read(int layer, MlpProjection projection) =>
+            ReadFloats(LayerFile(directory, layer, PartName(projection)), Shape.Hidden * Shape.Intermediate);
+
+        public void Dispose()
+        {
+        }
     }
 
     private sealed record Header(

@@ -14,6 +14,7 @@ public sealed class PluginCatalog
 {
     private readonly Dictionary<string, PluginDescriptor> steps = new(StringComparer.Ordinal);
     private readonly List<IMlpWeightSource> weightSources = [];
+    private readonly List<ILayerStatisticsSource> statisticsSources = [];
     private readonly List<Assembly> assemblies = [];
 
     private PluginCatalog()
@@ -25,6 +26,9 @@ public sealed class PluginCatalog
 
     /// <summary>Exported MLP weight sources.</summary>
     public IReadOnlyList<IMlpWeightSource> WeightSources => weightSources;
+
+    /// <summary>Exported calibration statistics sources.</summary>
+    public IReadOnlyList<ILayerStatisticsSource> StatisticsSources => statisticsSources;
 
     /// <summary>The composed assemblies, in load order.</summary>
     public IReadOnlyList<Assembly> Assemblies => assemblies;
@@ -63,6 +67,7 @@ public sealed class PluginCatalog
                 }
 
                 catalog.weightSources.AddRange(container.GetExports<IMlpWeightSource>());
+                catalog.statisticsSources.AddRange(container.GetExports<ILayerStatisticsSource>());
             }
             catch (Exception ex) when (ex is ReflectionTypeLoadException or CompositionFailedException or FileNotFoundException or TypeLoadException or FileLoadException)
             {

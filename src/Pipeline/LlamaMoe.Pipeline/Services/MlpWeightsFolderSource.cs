@@ -11,6 +11,5 @@ public sealed class MlpWeightsFolderSource : IMlpWeightSource
     public bool CanRead(string modelDirectory) => MlpWeightsFolder.IsMlpWeightsFolder(modelDirectory);
 
     /// <inheritdoc />
-    public IEnumerable<MlpLayerWeights> ReadLayers(string modelDirectory, CancellationToken cancellationToken) =>
-        MlpWeightsFolder.Read(modelDirectory, cancellationToken);
+    public IMlpWeightReader Open(string modelDirectory) => MlpWeightsFolder.Open(modelDirectory);
 }

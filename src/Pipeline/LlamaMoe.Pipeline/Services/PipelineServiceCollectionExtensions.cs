@@ -40,10 +40,18 @@ public static class PipelineServiceCollectionExtensions
     public static IServiceCollection AddTokenizerCache(this IServiceCollection services) =>
         services.AddSingleton<ITokenizerCache, TokenizerCache>();
 
-    /// <summary>Registers every <see cref="IMlpWeightSource"/> exported by the composed assemblies.</summary>
+    /// <summary>
+    /// Registers every <see cref="IMlpWeightSource"/> and <see cref="ILayerStatisticsSource"/> exported by the composed
+    /// assemblies (what <see cref="MlpSplitterStep{TOptions}"/> reads models and calibrations through).
+    /// </summary>
     public static IServiceCollection AddMlpWeightSources(this IServiceCollection services, PluginCatalog catalog)
     {
         foreach (var source in catalog.WeightSources)
+        {
+            services.AddSingleton(source);
+        }
+
+        foreach (var source in catalog.StatisticsSources)
         {
             services.AddSingleton(source);
         }

@@ -1,6 +1,6 @@
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Modeling.Llama;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Pipeline;
 using static TorchSharp.torch;
 

@@ -3,7 +3,7 @@ using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Alignment;
 using LlamaMoe.Modeling.Calibration;
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;

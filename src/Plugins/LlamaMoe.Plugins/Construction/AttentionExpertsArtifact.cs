@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LlamaMoe.Modeling.AttentionMoe;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;

@@ -42,7 +42,7 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
         var partition = ModelPartition.Read(partitionDirectory);
         var router = RouterWeightsArtifact.ReadHeader(routerDirectory);
         CheckShapes(config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize, partition, router, partitionDirectory, routerDirectory);
-        var residual = partition.Layers.Any(l => l.Residual.Count > 0);
+        var residual = partition.Layers.Any(l => l.Residual is not null);
         var experts = partition.Layers[0].Experts.Count;
         var conversion = new MoeConversionOptions(
             options.TopK,
@@ -58,7 +58,7 @@ public sealed class BuildMoeStep : PipelineStep<BuildMoeOptions>
         foreach (var layer in moeLayers)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            plans[layer] = new MoeLayerPlan(PartitionConversion.ToModel(partition.Layers[layer], partition.Intermediate), RouterWeightsArtifact.ReadLayer(routerDirectory, layer));
+            plans[layer] = new MoeLayerPlan(partition.Layers[layer], RouterWeightsArtifact.ReadLayer(routerDirectory, layer));
         }
 
         // MoeConverter publishes through a temporary sibling: build inside the resume folder, then move the files in.

@@ -7,7 +7,7 @@ public static class ConstructionPluginErrors
     public const string WeightShape = "LMOE2401";
 
     /// <summary>A step needs an input artifact (calibration, partition, router weights) that is not in <c>needs</c>.</summary>
-    public const string MissingInput = "LMOE2402";
+    public const string MissingInput = LlamaMoe.Pipeline.ContractErrorCodes.MissingInput;
 
     /// <summary>A calibration artifact is unreadable, or lacks what the step needs (hidden states, co-activation, importance) for a layer.</summary>
     public const string CalibrationContent = "LMOE2403";

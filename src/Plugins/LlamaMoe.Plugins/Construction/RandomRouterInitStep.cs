@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Pipeline;

@@ -1,3 +1,4 @@
+using LlamaMoe.Construction;
 using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Plugins.Construction;

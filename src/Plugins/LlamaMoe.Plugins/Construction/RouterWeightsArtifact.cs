@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Construction;

@@ -18,8 +18,5 @@ public sealed class SharingSplitStep : ConstructionSplitStep<SharingSplitOptions
     protected override string MethodName => "sharing";
 
     /// <inheritdoc />
-    protected override bool AllowsOverlap => true;
-
-    /// <inheritdoc />
     protected override SplitSettings SettingsOf(SharingSplitOptions options) => SplitSettings.Default with { SharingExpertSize = options.ExpertSize };
 }

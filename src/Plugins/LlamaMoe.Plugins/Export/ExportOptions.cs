@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Pipeline;
 
 namespace LlamaMoe.Plugins.Export;

@@ -1,5 +1,6 @@
 using LlamaMoe.Modeling;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;
 
@@ -27,7 +28,7 @@ public sealed class ExportStep : PipelineStep<ExportOptions>
     [
         ExportErrorCodes.GgufUnsupportedModel, ExportErrorCodes.GgufTokenizerUnsupported, ExportErrorCodes.ResidualExpertNotExportable,
         ExportErrorCodes.AttentionMoeNotExportable, ExportErrorCodes.DenseLayersNotExportable, ExportErrorCodes.UnequalExpertsNotExportable,
-        ExportErrorCodes.RouterNotExportable, ExportErrorCodes.UnknownFormat, ExportErrorCodes.QwenNotExpressible,
+        ExportErrorCodes.RouterNotExportable, ExportErrorCodes.UnknownFormat, ExportErrorCodes.QwenNotExpressible, ExportErrorCodes.GgufRoutingNotExpressible,
     ];
 
     /// <summary>The exporter's name of a format (its YAML spelling).</summary>

@@ -1,6 +1,5 @@
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
-using LlamaMoe.Modeling.Import;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Pipeline;

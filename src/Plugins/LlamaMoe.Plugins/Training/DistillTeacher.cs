@@ -1,5 +1,5 @@
 using LlamaMoe.Modeling.Llama;
-using LlamaMoe.Modeling.MoeModel;
+using LlamaMoe.Modeling.Loading;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using System.Globalization;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Data;
+using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Modeling.Synthetic;
 using LlamaMoe.Modeling.Tokenization;

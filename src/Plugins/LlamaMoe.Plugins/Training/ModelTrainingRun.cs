@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Tokenization;
 using LlamaMoe.Modeling.Training;
 using LlamaMoe.Pipeline;
@@ -64,7 +63,7 @@ internal static class ModelTrainingRun
         model.eval();
         ModelArtifacts.Save(model, context.OutputDirectory, input.Directory);
         CopyMetrics(Path.Combine(trainerDirectory, "metrics.jsonl"), Path.Combine(context.OutputDirectory, "metrics.jsonl"));
-        AtomicFile.Copy(result.LossCurvePath, Path.Combine(context.OutputDirectory, "loss.png"));
+        LossCurvePlot.Write(new MetricsLog(result.MetricsPath).ReadLosses(), Path.Combine(context.OutputDirectory, "loss.png"));
         var last = ReadLastLoss(Path.Combine(context.OutputDirectory, "metrics.jsonl"));
         WriteSummary(context, options, maxSteps, data.Rows.Count, examples, targets, last);
         if (result.StartStep > 0)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Data;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Plugins.Training.External;
 using NUnit.Framework;
 

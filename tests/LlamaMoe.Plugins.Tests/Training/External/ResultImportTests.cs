@@ -1,4 +1,4 @@
-using LlamaMoe.Modeling.Checkpoints;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Plugins.Training.External;
 using NUnit.Framework;
 using static TorchSharp.torch;

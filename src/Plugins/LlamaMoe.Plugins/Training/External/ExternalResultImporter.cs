@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LlamaMoe.Modeling.Checkpoints;
 using LlamaMoe.Modeling.Export;
+using LlamaMoe.Modeling.Formats;
+using LlamaMoe.Modeling.Formats.Safetensors;
 using LlamaMoe.Modeling.Llama;
 using LlamaMoe.Pipeline;
 using LlamaMoe.Plugins.Common;
+using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
 namespace LlamaMoe.Plugins.Training.External;
@@ -187,7 +189,7 @@ public static class ExternalResultImporter
         var exact = original.ScaleFactors.Select(IsPowerOfTwo).ToArray();
         var tensors = checkpoint.Tensors.Select(p =>
         {
-            var layer = MoeTensorNames.LayerOf(p.Key);
+            var layer = DenseTensorNames.LayerOf(p.Key);
             var index = layer >= 0 && original.IsMoeLayer(layer) ? original.IndexOfMoeLayer(layer) : -1;
             var folded = index >= 0 && exact[index] && p.Key.Contains(".experts.", StringComparison.Ordinal) && p.Key.EndsWith(".w2.weight", StringComparison.Ordinal);
             return new KeyValuePair<string, TorchSharp.torch.Tensor>(p.Key, folded ? p.Value.div(original.ScaleFactors[index]) : p.Value.clone());

@@ -6,15 +6,17 @@ using NUnit.Framework;
 
 namespace MySplitter.Tests;
 
-/// <summary>The conformance kit's checks for the step: coded errors for bad options, determinism, no input mutation, cancellation.</summary>
+/// <summary>The conformance kit's checks for a splitter: coded errors for bad options, determinism, no input mutation, cancellation, a valid partition for every layer.</summary>
 [TestFixture]
-public sealed class NormBlocksStepConformanceTests : StepConformanceTests
+public sealed class NormBlocksStepConformanceTests : SplitterConformanceTests
 {
     protected override string PluginName => "split-mlp/norm-blocks";
 
     protected override Assembly PluginAssembly => typeof(NormBlocksStep).Assembly;
 
     protected override string ValidOptions => "{ experts: 4 }";
+
+    protected override int ExpectedExperts => 4;
 
     protected override IEnumerable<BadOptionsCase> BadOptions =>
     [
