@@ -34,7 +34,6 @@ public static class RecoveryBenchmark
         ["random"] = "random split + random routers, 4 experts top-2",
         ["gradient"] = "gradient split + k-means routers, 4 experts top-2",
         ["residual"] = "1 residual + 3 top-1, gradient split + k-means routers",
-        ["residual-aligned"] = "1 residual + 3 top-1, + align + 20-step router-only warm-up",
     };
 
     /// <summary>Whether <paramref name="args"/> ask for this mode.</summary>
