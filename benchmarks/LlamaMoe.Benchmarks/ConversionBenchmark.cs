@@ -21,11 +21,7 @@ public sealed class ConversionBenchmark : IBenchmark
     public IReadOnlyList<BenchmarkRow> Run(BenchmarkContext context)
     {
         TorchRuntime.EnsureLoaded();
-        var config = new LlamaConfig
-        {
-            VocabSize = 512, HiddenSize = 4096, IntermediateSize = 14336, NumHiddenLayers = context.Quick ? 2 : 4, NumAttentionHeads = 32,
-            NumKeyValueHeads = 8, MaxPositionEmbeddings = 8192, RopeTheta = 500000, RmsNormEps = 1e-5, BosTokenId = 0, EosTokenIds = [1], TorchDtype = "bfloat16",
-        }.Validate();
+        var config = Llama3LayerShapes.Config(context.Quick);
         var root = Path.Combine(context.WorkDirectory, "conversion-benchmark");
         Directory.CreateDirectory(root);
         try
