@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using LlamaMoe.Modeling;
-using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Conversion;
 using LlamaMoe.Modeling.Diagnostics;
 using LlamaMoe.Modeling.Export;
