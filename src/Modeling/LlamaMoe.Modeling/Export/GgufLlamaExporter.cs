@@ -73,13 +73,7 @@ public static class GgufLlamaExporter
                 continue;
             }
 
-            var scale = layout.ScaleFactors[layout.IndexOfMoeLayer(i)];
-            writer.AddTensor(get(MoeTensorNames.Router(i)) with { Name = GgufTensorNames.Block(i, GgufTensorNames.Router) }, GgufTensorType.F32); // (E, H)
-            foreach (var (gguf, w) in GgufTensorNames.StackedExperts)
-            {
-                // (E, m, H) for gate/up, (E, H, m) for down; the layer's scale is folded into down
-                writer.AddTensor(GgufModelTensors.StackedExperts(GgufTensorNames.Block(i, gguf), get, i, layout.ExpertCount, w, w == "w2" ? scale : 1.0), type);
-            }
+            GgufModelTensors.AddRoutedExperts(writer, get, layout, i, type);
         }
 
         writer.AddTensor(get(DenseTensorNames.FinalNorm) with { Name = GgufTensorNames.FinalNorm }, GgufTensorType.F32);

@@ -2,6 +2,7 @@ using LlamaMoe.Modeling.Config;
 using LlamaMoe.Modeling.Formats;
 using LlamaMoe.Modeling.Formats.Gguf;
 using LlamaMoe.Modeling.Formats.Safetensors;
+using LlamaMoe.Modeling.MoeModel;
 using LlamaMoe.Tensors;
 using static TorchSharp.torch;
 
@@ -69,6 +70,21 @@ internal static class GgufModelTensors
             };
             var tensor = heads == 0 ? source : source with { Produce = () => Interleaved(source, heads) };
             writer.AddTensor(tensor with { Name = GgufTensorNames.Block(layer, gguf) }, tensor.Shape.Length == 1 ? GgufTensorType.F32 : type);
+        }
+    }
+
+    /// <summary>
+    /// Adds layer <paramref name="layer"/>'s router <c>ffn_gate_inp</c> (F32, (E, H)) and its routed experts stacked per
+    /// projection into <c>ffn_{gate,up,down}_exps</c>, (E, m, H) for gate/up and (E, H, m) for down with the layer's scale
+    /// folded into down.
+    /// </summary>
+    public static void AddRoutedExperts(GgufWriter writer, Func<string, StreamedTensor> lookup, MoeConfig layout, int layer, GgufTensorType type)
+    {
+        var scale = layout.ScaleFactors[layout.IndexOfMoeLayer(layer)];
+        writer.AddTensor(lookup(MoeTensorNames.Router(layer)) with { Name = GgufTensorNames.Block(layer, GgufTensorNames.Router) }, GgufTensorType.F32); // (E, H)
+        foreach (var (gguf, w) in GgufTensorNames.StackedExperts)
+        {
+            writer.AddTensor(StackedExperts(GgufTensorNames.Block(layer, gguf), lookup, layer, layout.ExpertCount, w, w == "w2" ? scale : 1.0), type);
         }
     }
 

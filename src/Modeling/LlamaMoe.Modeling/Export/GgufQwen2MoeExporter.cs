@@ -57,13 +57,7 @@ public static class GgufQwen2MoeExporter
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             GgufModelTensors.AddAttentionAndNorms(writer, checkpoint.Entry, config, i, type, interleaveRope: false);
-            var scale = layout.ScaleFactors[layout.IndexOfMoeLayer(i)];
-            writer.AddTensor(checkpoint.Entry(MoeTensorNames.Router(i)) with { Name = GgufTensorNames.Block(i, GgufTensorNames.Router) }, GgufTensorType.F32); // (E, H)
-            foreach (var (gguf, w) in GgufTensorNames.StackedExperts)
-            {
-                // (E, m, H) for gate/up, (E, H, m) for down with the layer's scale folded in
-                writer.AddTensor(GgufModelTensors.StackedExperts(GgufTensorNames.Block(i, gguf), checkpoint.Entry, i, layout.ExpertCount, w, w == "w2" ? scale : 1.0), type);
-            }
+            GgufModelTensors.AddRoutedExperts(writer, checkpoint.Entry, layout, i, type);
 
             writer.AddTensor(SharedGate(checkpoint, i), GgufTensorType.F32); // (H)
             foreach (var (gguf, w) in GgufTensorNames.SharedExpert)
